@@ -1,0 +1,37 @@
+# seqdesign — one place for the commands a developer or a CI machine runs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.install-stamp
+# torch is pinned here (not in pyproject) so a fresh machine takes the CPU build served locally
+TORCH  := torch==2.13.0
+
+.PHONY: install test test-slow lint demo benchmarks clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+test: install
+	$(BIN)/python -m pytest
+
+test-slow: install
+	$(BIN)/python -m pytest -m slow
+
+lint: install
+	$(BIN)/ruff check seqdesign cli oracles tests
+	$(BIN)/ruff format --check seqdesign cli oracles tests
+	$(BIN)/mypy seqdesign cli oracles
+
+demo: install
+	rm -rf demo-out
+	$(BIN)/seqdesign simulate --oracle tfbind8-SIX6_REF_R1 --rounds 3 -n 100 --init 200 \
+		--seed 0 --budget fast --out-dir demo-out
+
+clean:
+	rm -rf $(VENV) demo-out bench-out .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,188 @@
+"""``seqdesign simulate``: a closed loop of `round` and an oracle, every round written to disk."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from seqdesign import __version__
+from seqdesign.cli.common import (
+    AcquisitionOpt,
+    Budget,
+    BudgetOpt,
+    ConfigOpt,
+    DeviceChoice,
+    DeviceOpt,
+    GeneratorOpt,
+    KappaOpt,
+    Quiet,
+    Seed,
+    Verbose,
+    err_console,
+    errors_to_exit,
+    progress_bars,
+    resolve_device,
+    set_threads,
+    setup_logging,
+)
+from seqdesign.config import build_settings, load_toml, to_toml
+from seqdesign.errors import ConfigError
+from seqdesign.io import atomic_write_text, write_fasta_records
+from seqdesign.loop import simulate
+from seqdesign.oracles import get_oracle
+
+SUMMARY_COLUMNS = [
+    "round",
+    "top_k",
+    "max",
+    "ratio_to_limit",
+    "diversity",
+    "novelty",
+    "waste",
+    "heldout_spearman",
+    "heldout_coverage_2sd",
+    "seconds",
+]
+
+
+def simulate_command(
+    oracle: Annotated[
+        str,
+        typer.Option(
+            "--oracle", help="Ground truth that plays the lab (see `seqdesign oracle --list`)."
+        ),
+    ],
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "--out-dir",
+            help="Folder for every round's files and summary.csv (created; must be empty if it exists).",
+            file_okay=False,
+        ),
+    ],
+    rounds: Annotated[int, typer.Option("--rounds", help="Design rounds.", min=1)] = 5,
+    n: Annotated[int, typer.Option("-n", help="Sequences proposed per round.", min=1)] = 100,
+    init: Annotated[
+        int,
+        typer.Option(
+            "--init",
+            help="Starting labeled sequences (drawn by the oracle's protocol, e.g. the bottom half of a TF landscape).",
+            min=2,
+        ),
+    ] = 200,
+    generator: GeneratorOpt = None,
+    acquisition: AcquisitionOpt = None,
+    kappa: KappaOpt = None,
+    seed: Seed = 0,
+    device: DeviceOpt = DeviceChoice.auto,
+    config: ConfigOpt = None,
+    budget: BudgetOpt = Budget.default,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Run ROUNDS simulated rounds against an oracle and report the metrics of each."""
+    setup_logging(quiet, verbose)
+    with errors_to_exit(verbose):
+        set_threads()
+        settings = build_settings(
+            budget.value,
+            load_toml(config) if config else {},
+            {
+                "generator": generator.value if generator else None,
+                "acquisition": acquisition.value if acquisition else None,
+                "kappa": kappa,
+                "device": resolve_device(device),
+                "budget": budget.value if budget is not Budget.default else None,
+            },
+            source=str(config or "config"),
+        )
+        orc = get_oracle(oracle)
+        if out_dir.exists() and any(out_dir.iterdir()):
+            raise ConfigError(f"--out-dir {out_dir}: exists and is not empty; choose a new folder")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(
+            out_dir / "settings.toml",
+            to_toml(
+                settings,
+                {
+                    "seed": seed,
+                    "version": __version__,
+                    "oracle": orc.name,
+                    "rounds": rounds,
+                    "n": n,
+                    "init": init,
+                },
+            ),
+        )
+        start = orc.sample_start(
+            init, np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+        )
+        names = list(orc.objectives)
+        y0 = orc(start)
+        atomic_write_text(
+            out_dir / "start.fasta",
+            write_fasta_records(
+                (f"start_{i + 1:05d}", dict(zip(names, map(float, y0[i]))), q)
+                for i, q in enumerate(start)
+            ),
+        )
+        orc.calls = 0
+        rows: list[dict] = []
+
+        def on_round(r: int, result, metrics: dict) -> None:
+            rows.append(metrics)
+            err_console.print(
+                f"round {r}: top-{n} {metrics['top_k']:.3f}  max {metrics['max']:.3f}  "
+                f"diversity {metrics['diversity']:.2f}  novelty {metrics['novelty']:.2f}  "
+                f"({metrics['seconds']:.1f} s)",
+                markup=False,
+                highlight=False,
+            )
+
+        with progress_bars(quiet) as progress:
+            res = simulate(
+                orc,
+                orc.space,
+                names,
+                start,
+                rounds,
+                n,
+                settings,
+                seed,
+                limit=orc.top_k_mean(n),
+                on_round=on_round,
+                progress=progress,
+            )
+        for r, table in enumerate(res.rounds, start=1):
+            atomic_write_text(
+                out_dir / f"round_{r}.csv", table.to_csv(index=False, float_format="%.6g")
+            )
+            atomic_write_text(
+                out_dir / f"round_{r}.fasta",
+                write_fasta_records(
+                    (row["id"], {k: float(row[k]) for k in names}, row["sequence"])
+                    for _, row in table.iterrows()
+                ),
+            )
+        summary = res.summary[[c for c in SUMMARY_COLUMNS if c in res.summary.columns]]
+        atomic_write_text(out_dir / "summary.csv", summary.to_csv(index=False, float_format="%.6g"))
+        print_summary(summary, f"{orc.name}, {settings.generator}, seed {seed}")
+
+
+def print_summary(summary, title: str) -> None:
+    """The per-round table on stdout."""
+    from rich.console import Console
+
+    table = Table(title=title)
+    for c in summary.columns:
+        table.add_column(c, justify="right")
+    for _, row in summary.iterrows():
+        table.add_row(
+            *[f"{int(v)}" if c in ("round", "waste") else f"{v:.3f}" for c, v in row.items()]
+        )
+    Console(file=sys.stdout, width=160).print(table)

@@ -1,0 +1,160 @@
+"""Ground-truth oracles behind one interface, and the registry the CLI looks them up in.
+
+Usage::
+
+    from seqdesign.oracles import available, get_oracle
+
+    oracle = get_oracle("tfbind8")        # alias of tfbind8-SIX6_REF_R1
+    scores = oracle(["ACGTACGT"])         # (1, 1) float64, oracle.calls == 1
+
+Adding an oracle: write a module with an :class:`Oracle` subclass, then call :func:`register`
+below with its :class:`OracleInfo` and a zero-argument factory. The factory is only called by
+:func:`get_oracle`, so listing oracles never loads data, trains a model or imports an optional
+extra; import heavy or optional modules inside the factory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from seqdesign.oracles.base import Oracle
+from seqdesign.oracles.tf_binding import SOURCE as _TF_SOURCE
+from seqdesign.oracles.tf_binding import TFBindingOracle, shipped_tfs
+
+from seqdesign.alphabet import DNA
+from seqdesign.errors import ConfigError
+
+__all__ = [
+    "Oracle",
+    "OracleInfo",
+    "TFBindingOracle",
+    "available",
+    "get_oracle",
+    "names",
+    "register",
+    "register_alias",
+]
+
+
+@dataclass(frozen=True)
+class OracleInfo:
+    """What ``seqdesign oracle --list`` shows about an oracle, known without building it.
+
+    Attributes:
+        name: the registry name.
+        alphabet: the alphabet's name (``dna``, ``rna``, ``protein`` or a custom one).
+        min_len: shortest sequence accepted.
+        max_len: longest sequence accepted.
+        objectives: the objective names, all maximized.
+        source: where the ground truth comes from.
+        description: one line for humans.
+        alias_of: for an alias, the name it stands for; else None.
+    """
+
+    name: str
+    alphabet: str
+    min_len: int
+    max_len: int
+    objectives: tuple[str, ...]
+    source: str
+    description: str = ""
+    alias_of: str | None = None
+
+
+_REGISTRY: dict[str, tuple[OracleInfo, Callable[[], Oracle]]] = {}
+
+
+def register(info: OracleInfo, factory: Callable[[], Oracle], *, replace: bool = False) -> None:
+    """Add an oracle to the registry.
+
+    Args:
+        info: its description (``info.name`` is the key).
+        factory: builds a fresh oracle (its own ``calls`` counter) with no arguments.
+        replace: allow overwriting an existing name.
+
+    Raises:
+        ConfigError: the name is taken and ``replace`` is False.
+    """
+    if info.name in _REGISTRY and not replace:
+        raise ConfigError(f"oracle {info.name!r} is already registered")
+    _REGISTRY[info.name] = (info, factory)
+
+
+def register_alias(alias: str, target: str) -> None:
+    """Register ``alias`` as another name of the registered oracle ``target``.
+
+    Raises:
+        ConfigError: ``target`` is not registered, or ``alias`` is taken.
+    """
+    if target not in _REGISTRY:
+        raise ConfigError(f"cannot alias {alias!r}: no oracle {target!r}")
+    info, factory = _REGISTRY[target]
+    alias_info = OracleInfo(
+        name=alias,
+        alphabet=info.alphabet,
+        min_len=info.min_len,
+        max_len=info.max_len,
+        objectives=info.objectives,
+        source=info.source,
+        description=f"alias of {target}",
+        alias_of=target,
+    )
+    register(alias_info, factory)
+
+
+def names() -> list[str]:
+    """Every registered name (aliases included), in registration order."""
+    return list(_REGISTRY)
+
+
+def available() -> list[OracleInfo]:
+    """What each registered oracle is, in registration order (aliases included)."""
+    return [info for info, _ in _REGISTRY.values()]
+
+
+def get_oracle(name: str) -> Oracle:
+    """A fresh oracle by registry name (exact, else case-insensitive).
+
+    Args:
+        name: e.g. ``tfbind8`` or ``tfbind8-PAX6_REF_R1``.
+
+    Returns:
+        A new oracle with ``calls == 0``.
+
+    Raises:
+        ConfigError: no oracle has that name; the message lists the known names.
+    """
+    entry = _REGISTRY.get(name)
+    if entry is None:
+        folded = [k for k in _REGISTRY if k.lower() == name.lower()]
+        if len(folded) == 1:
+            entry = _REGISTRY[folded[0]]
+    if entry is None:
+        raise ConfigError(f"unknown oracle {name!r}; known oracles: {', '.join(_REGISTRY)}")
+    return entry[1]()
+
+
+def _tf_factory(tf: str) -> Callable[[], Oracle]:
+    def build() -> Oracle:
+        return TFBindingOracle(tf)
+
+    return build
+
+
+def _register_tf_binding() -> None:
+    for tf in shipped_tfs():
+        info = OracleInfo(
+            name=f"tfbind8-{tf}",
+            alphabet=DNA.name,
+            min_len=8,
+            max_len=8,
+            objectives=("binding",),
+            source=_TF_SOURCE,
+            description=f"{tf} binding to DNA 8-mers (min-max normalized E-score)",
+        )
+        register(info, _tf_factory(tf))
+    register_alias("tfbind8", "tfbind8-SIX6_REF_R1")
+
+
+_register_tf_binding()

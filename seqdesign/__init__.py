@@ -1,0 +1,3 @@
+"""seqdesign: design biological sequences with ensemble proxies and GFlowNets."""
+
+__version__ = "0.1.0"

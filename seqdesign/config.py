@@ -1,0 +1,182 @@
+"""Round settings: frozen dataclasses, named budgets, TOML files, and flags layered on top.
+
+Precedence, lowest first: the dataclass defaults, the ``--budget`` preset, the ``--config`` TOML
+file, then command-line flags. The merged settings are written next to the outputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seqdesign.errors import ConfigError
+from seqdesign.generators.evolution import EvolutionSettings
+from seqdesign.gflownet.settings import GFlowNetSettings
+from seqdesign.proxy.ensemble import ProxySettings
+from seqdesign.select import SelectionSettings
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+BUDGETS = ("fast", "default", "thorough")
+PROXY_BUDGETS: dict[str, dict[str, Any]] = {
+    "fast": {"max_steps": 1000},
+    "default": {"max_steps": 3000},
+    "thorough": {"max_steps": 6000, "members": 8},
+}
+EVOLUTION_BUDGETS = {"fast": 4_000, "default": 15_000, "thorough": 50_000}
+
+
+@dataclass(frozen=True)
+class RoundSettings:
+    """Everything one round needs besides its data.
+
+    Attributes:
+        generator: ``gfn``, ``evolution`` or ``random``.
+        acquisition: ``ucb``, ``ei``, ``ts`` or ``mean``.
+        kappa: UCB's weight on the (recalibrated) ensemble standard deviation.
+        oversample: candidates sampled per proposed sequence before selection.
+        budget: the named preset the sub-settings started from.
+        device: ``cpu`` or ``cuda`` (``auto`` is resolved by the CLI).
+        proxy, evolution, gflownet, selection: the sub-settings.
+    """
+
+    generator: str = "gfn"
+    acquisition: str = "ucb"
+    kappa: float = 1.0
+    oversample: int = 20
+    budget: str = "default"
+    device: str = "cpu"
+    proxy: ProxySettings = field(default_factory=ProxySettings)
+    evolution: EvolutionSettings = field(default_factory=EvolutionSettings)
+    gflownet: GFlowNetSettings = field(default_factory=GFlowNetSettings)
+    selection: SelectionSettings = field(default_factory=SelectionSettings)
+
+    def validate(self) -> None:
+        if self.generator not in ("gfn", "evolution", "random"):
+            raise ConfigError(f"generator must be gfn, evolution or random, got {self.generator!r}")
+        if self.acquisition not in ("ucb", "ei", "ts", "mean"):
+            raise ConfigError(f"acquisition must be ucb, ei, ts or mean, got {self.acquisition!r}")
+        if self.oversample < 1:
+            raise ConfigError(f"oversample must be >= 1, got {self.oversample}")
+        if self.device not in ("cpu", "cuda"):
+            raise ConfigError(f"device must be cpu or cuda, got {self.device!r}")
+        self.proxy.validate()
+        self.evolution.validate()
+        self.gflownet.validate()
+
+
+SUB = {
+    "proxy": ProxySettings,
+    "evolution": EvolutionSettings,
+    "gflownet": GFlowNetSettings,
+    "selection": SelectionSettings,
+}
+
+
+def _coerce(cls: type, table: dict[str, Any], where: str) -> dict[str, Any]:
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in fields:
+            raise ConfigError(
+                f"{where}: unknown setting {key!r}; expected one of {', '.join(fields)}"
+            )
+        default = fields[key].default
+        if isinstance(default, bool) and not isinstance(value, bool):
+            raise ConfigError(f"{where}.{key}: expected true or false, got {value!r}")
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if (
+            isinstance(default, int)
+            and not isinstance(default, bool)
+            and not isinstance(value, int)
+        ):
+            raise ConfigError(f"{where}.{key}: expected an integer, got {value!r}")
+        if isinstance(default, str) and not isinstance(value, str):
+            raise ConfigError(f"{where}.{key}: expected a string, got {value!r}")
+        out[key] = value
+    return out
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the config: {e.strerror or e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+
+
+def build_settings(
+    budget: str = "default",
+    table: dict[str, Any] | None = None,
+    flags: dict[str, Any] | None = None,
+    source: str = "config",
+) -> RoundSettings:
+    """Merge the budget preset, a TOML table and flags (None values in ``flags`` are skipped)."""
+    table = dict(table or {})
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    budget = flags.get("budget", table.get("budget", budget))
+    if budget not in BUDGETS:
+        raise ConfigError(f"budget must be one of {', '.join(BUDGETS)}, got {budget!r}")
+    subs: dict[str, Any] = {}
+    for name, cls in SUB.items():
+        sub = table.pop(name, {})
+        if not isinstance(sub, dict):
+            raise ConfigError(f"{source}: [{name}] must be a table")
+        given = _coerce(cls, sub, f"{source} [{name}]")
+        if name == "gflownet":
+            try:
+                subs[name] = GFlowNetSettings.for_budget(budget, **given)
+            except TypeError as e:
+                raise ConfigError(f"{source} [gflownet]: {e}") from None
+            continue
+        preset: dict[str, Any] = {}
+        if name == "proxy":
+            preset = PROXY_BUDGETS[budget]
+        elif name == "evolution":
+            preset = {"queries": EVOLUTION_BUDGETS[budget]}
+        subs[name] = cls(**{**preset, **given})
+    top = _coerce(RoundSettings, {k: v for k, v in table.items() if k not in ("budget",)}, source)
+    top_flags = {k: v for k, v in flags.items() if k not in SUB and k != "budget"}
+    merged = {**top, **top_flags, "budget": budget, **subs}
+    settings = RoundSettings(**merged)
+    if "device" in merged:
+        settings = dataclasses.replace(
+            settings, gflownet=dataclasses.replace(settings.gflownet, device=settings.device)
+        )
+    settings.validate()
+    return settings
+
+
+def to_toml(settings: RoundSettings, extra: dict[str, Any] | None = None) -> str:
+    """The settings as TOML text (``extra`` top-level keys first, e.g. the seed)."""
+
+    def fmt(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if isinstance(v, (tuple, list)):
+            return "[" + ", ".join(fmt(x) for x in v) + "]"
+        return repr(v)
+
+    lines = [f"{k} = {fmt(v)}" for k, v in (extra or {}).items()]
+    subs = []
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        if dataclasses.is_dataclass(value):
+            subs.append((f.name, value))
+        else:
+            lines.append(f"{f.name} = {fmt(value)}")
+    for name, sub in subs:
+        lines.append(f"\n[{name}]")
+        lines += [f"{g.name} = {fmt(getattr(sub, g.name))}" for g in dataclasses.fields(sub)]
+    return "\n".join(lines) + "\n"

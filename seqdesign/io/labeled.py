@@ -1,0 +1,233 @@
+"""Read labeled sequences (FASTA with ``key=value`` headers, or CSV/TSV) into a Dataset.
+
+The rules are those of CLI.md: letters are case-insensitive and validated against the alphabet,
+whitespace inside a sequence is ignored, empty/``nan``/``NA`` means "not measured", a sequence
+seen several times is a replicate (averaged, the count kept), and anything else wrong is an
+:class:`InputError` naming the file and the record.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+from Bio.SeqIO.FastaIO import SimpleFastaParser
+
+from seqdesign.alphabet import PROTEIN, Alphabet, infer_alphabet
+from seqdesign.dataset import Dataset
+from seqdesign.errors import InputError
+from seqdesign.io.records import check_id, clean_sequence, is_annotation, parse_value, short
+
+Record = tuple[str, str, dict[str, float]]
+FASTA_SUFFIXES = {".fa", ".fasta", ".fna", ".faa", ".fas", ".ffn"}
+MAX_HEADER = 100_000
+
+
+def sniff_format(name: str, text: str) -> str:
+    """``fasta``, ``csv`` or ``tsv``: from the file suffix, else from the content."""
+    suffix = Path(name).suffix.lower()
+    if suffix in FASTA_SUFFIXES:
+        return "fasta"
+    if suffix == ".csv":
+        return "csv"
+    if suffix in {".tsv", ".tab"}:
+        return "tsv"
+    stripped = text.lstrip()
+    if stripped.startswith(">"):
+        return "fasta"
+    first = stripped.split("\n", 1)[0]
+    return "tsv" if "\t" in first else "csv"
+
+
+def read_text(path: str | Path) -> str:
+    """The text of ``path``; a missing, unreadable or binary file is an InputError."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
+    return decode(data, str(path))
+
+
+def decode(data: bytes, name: str) -> str:
+    if b"\x00" in data:
+        raise InputError(f"{name}: looks binary (NUL bytes); expected FASTA, CSV or TSV text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(
+            f"{name}: not UTF-8 text (byte {e.start}); expected FASTA, CSV or TSV text"
+        ) from None
+
+
+def read_records(
+    source: str | Path,
+    *,
+    text: str | None = None,
+    alphabet: Alphabet | None = None,
+    objectives: list[str] | None = None,
+) -> tuple[list[Record], Alphabet]:
+    """Parse and validate every record, in file order (replicates not merged).
+
+    Args:
+        source: a path, or a display name (e.g. ``<stdin>``) when ``text`` is given.
+        text: the content, when it was read elsewhere (stdin).
+        alphabet: validate against this alphabet; inferred from the letters when None.
+        objectives: the measurement columns/keys to read (others are ignored); every one found
+            when None.
+
+    Returns:
+        ``(id, sequence, {objective: value})`` records and the alphabet used.
+
+    Raises:
+        InputError: with the file, the record and what was expected.
+    """
+    name = str(source)
+    if text is None:
+        text = read_text(source)
+    if not text.strip():
+        raise InputError(f"{name}: empty file; expected labeled sequences (FASTA, CSV or TSV)")
+    fmt = sniff_format(name, text)
+    if fmt == "fasta":
+        records = _fasta_records(name, text, objectives)
+    else:
+        records = _table_records(name, text, "\t" if fmt == "tsv" else ",", objectives)
+    if not records:
+        raise InputError(f"{name}: no records found; expected at least one sequence")
+    alphabet = _check_alphabet(name, records, alphabet)
+    _check_ids(name, records)
+    return records, alphabet
+
+
+def read_labeled(
+    source: str | Path,
+    *,
+    text: str | None = None,
+    alphabet: Alphabet | None = None,
+    objectives: list[str] | None = None,
+) -> tuple[Dataset, Alphabet]:
+    """Parse and validate labeled sequences into a Dataset (replicates averaged).
+
+    Arguments as :func:`read_records`.
+
+    Raises:
+        InputError: with the file, the record and what was expected.
+    """
+    records, alphabet = read_records(source, text=text, alphabet=alphabet, objectives=objectives)
+    return Dataset.from_records(records, objectives), alphabet
+
+
+def _fasta_records(name: str, text: str, objectives: list[str] | None) -> list[Record]:
+    if not text.lstrip().startswith(">"):
+        raise InputError(f"{name}: line 1: expected a FASTA header starting with '>'")
+    wanted = set(objectives) if objectives is not None else None
+    records: list[Record] = []
+    for i, (title, raw) in enumerate(SimpleFastaParser(io.StringIO(text)), start=1):
+        if len(title) > MAX_HEADER:
+            raise InputError(
+                f"{name}: record {i}: header is {len(title)} characters; expected at most "
+                f"{MAX_HEADER}"
+            )
+        parts = title.split()
+        if not parts:
+            raise InputError(f"{name}: record {i}: empty header; expected '>ID key=value ...'")
+        rid = check_id(parts[0], f"{name}: record {i}")
+        where = f"{name}: record {i} ({short(rid)})"
+        values: dict[str, float] = {}
+        for token in parts[1:]:
+            if "=" not in token:
+                continue  # free text in the description
+            key, _, val = token.partition("=")
+            if not key or is_annotation(key) or (wanted is not None and key not in wanted):
+                continue
+            if key in values:
+                raise InputError(f"{where}: {key} given twice in the header")
+            values[key] = parse_value(val, where, key)
+        records.append((rid, clean_sequence(raw, where), values))
+    return records
+
+
+def _table_records(name: str, text: str, sep: str, objectives: list[str] | None) -> list[Record]:
+    header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
+    cols = [c.strip() for c in header]
+    lower = [c.lower() for c in cols]
+    dupes = sorted({c for c in cols if cols.count(c) > 1})
+    if dupes:
+        raise InputError(
+            f"{name}: line 1: column {dupes[0]!r} appears twice; expected unique names"
+        )
+    if "sequence" not in lower:
+        raise InputError(
+            f"{name}: line 1: no 'sequence' column; expected columns sequence[,id],<objective>... "
+            f"found {', '.join(short(c, 20) for c in cols[:8])}"
+        )
+    try:
+        df = pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True
+        )
+    except (pd.errors.ParserError, ValueError) as e:
+        msg = str(e).strip().splitlines()[-1]
+        raise InputError(f"{name}: malformed table: {msg}") from None
+    df.columns = cols
+    seq_col = cols[lower.index("sequence")]
+    id_col = cols[lower.index("id")] if "id" in lower else None
+    value_cols = [c for c in cols if c not in (seq_col, id_col) and not is_annotation(c)]
+    if objectives is not None:
+        missing = [o for o in objectives if o not in value_cols]
+        if missing:
+            raise InputError(
+                f"{name}: line 1: objective column {missing[0]!r} not found; the columns are "
+                f"{', '.join(cols)}"
+            )
+        value_cols = list(objectives)
+    records: list[Record] = []
+    seqs = df[seq_col].tolist()
+    ids = df[id_col].tolist() if id_col else [f"row{i + 1}" for i in range(len(df))]
+    columns = {c: df[c].tolist() for c in value_cols}
+    for i in range(len(df)):
+        line = i + 2
+        rid = check_id(str(ids[i]).strip() or f"row{i + 1}", f"{name}: line {line}")
+        where = f"{name}: line {line} ({short(rid)})"
+        values = {c: parse_value(str(columns[c][i]), where, c) for c in value_cols}
+        records.append((rid, clean_sequence(str(seqs[i]), where), values))
+    return records
+
+
+def _check_alphabet(name: str, records: list[Record], alphabet: Alphabet | None) -> Alphabet:
+    if alphabet is None:
+        alphabet = infer_alphabet(seq for _, seq, _ in records)
+        if alphabet is None:
+            used = sorted({c for _, seq, _ in records for c in seq})
+            outside = [c for c in used if c not in PROTEIN.letters + "U"]
+            if outside:
+                for i, (rid, seq, _) in enumerate(records, start=1):
+                    bad = sorted(set(seq) & set(outside))
+                    if bad:
+                        raise InputError(
+                            f"{name}: record {i} ({short(rid)}): letter(s) {''.join(bad)} are not "
+                            "DNA, RNA or protein; expected --alphabet dna|rna|protein letters"
+                        )
+            raise InputError(
+                f"{name}: cannot infer the alphabet from the letters {''.join(used)}; "
+                "pass --alphabet dna|rna|protein"
+            )
+    for i, (rid, seq, _) in enumerate(records, start=1):
+        bad = alphabet.invalid_letters(seq)
+        if bad:
+            raise InputError(
+                f"{name}: record {i} ({short(rid)}): letter(s) {''.join(bad)} not in the "
+                f"{alphabet.name} alphabet; expected only {alphabet.letters}"
+            )
+    return alphabet
+
+
+def _check_ids(name: str, records: list[Record]) -> None:
+    seen: dict[str, str] = {}
+    for i, (rid, seq, _) in enumerate(records, start=1):
+        prev = seen.setdefault(rid, seq)
+        if prev != seq:
+            raise InputError(
+                f"{name}: record {i}: id {short(rid)!r} is used for two different sequences; "
+                "expected unique ids (replicates of one sequence may share an id)"
+            )

@@ -1,0 +1,65 @@
+"""Shared validation of one labeled record, whatever file format it came from."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from seqdesign.errors import InputError
+
+MISSING = {"", "nan", "na", "n/a", "none", "null"}
+#: header keys seqdesign itself writes on proposals; never read back as measurements
+ANNOTATIONS = frozenset(
+    {"proxy_mean", "proxy_std", "acquisition", "min_dist_to_labeled", "pareto_rank", "round"}
+)
+
+
+def is_annotation(key: str) -> bool:
+    """Keys seqdesign writes on its proposals (proxy_mean, pred_<objective>, ...): not labels."""
+    return key in ANNOTATIONS or key.startswith("pred_")
+
+
+_WS = re.compile(r"\s+")
+MAX_ID = 1000
+
+
+def clean_sequence(raw: str, where: str) -> str:
+    """Upper-case ``raw`` with all whitespace removed; an empty result is an error."""
+    seq = _WS.sub("", raw).upper()
+    if not seq:
+        raise InputError(f"{where}: empty sequence; expected at least one letter")
+    return seq
+
+
+def parse_value(text: str, where: str, key: str) -> float:
+    """A measurement: a finite float, or NaN for the spellings of "not measured"."""
+    t = text.strip()
+    if t.lower() in MISSING:
+        return math.nan
+    try:
+        v = float(t)
+    except ValueError:
+        raise InputError(
+            f"{where}: {key}={_short(t)!s} is not a number; expected a number, or empty/nan/NA "
+            "for not measured"
+        ) from None
+    if math.isinf(v):
+        raise InputError(f"{where}: {key}={t} is infinite; expected a finite number")
+    if math.isnan(v):
+        return math.nan
+    return v
+
+
+def check_id(rid: str, where: str) -> str:
+    if len(rid) > MAX_ID:
+        raise InputError(f"{where}: id is {len(rid)} characters long; expected at most {MAX_ID}")
+    return rid
+
+
+def _short(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[:n] + "..."
+
+
+def short(text: str, n: int = 40) -> str:
+    """``text`` cut to ``n`` characters for an error message."""
+    return _short(text, n)

@@ -1,0 +1,262 @@
+"""One design round (data in, proposals out) and a simulated campaign (rounds + an oracle).
+
+The round reads left to right: fit the proxy, turn its posterior into a reward (the
+acquisition), fit the generator on that reward, sample candidates, select the batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from seqdesign.acquisition import acquire
+from seqdesign.config import RoundSettings
+from seqdesign.dataset import Dataset
+from seqdesign.distance import nearest
+from seqdesign.errors import InputError, SpaceTooSmallError
+from seqdesign.generators import make_generator
+from seqdesign.metrics import campaign_metrics
+from seqdesign.proxy.ensemble import DeepEnsemble, Posterior
+from seqdesign.select import eligible, select_diverse
+from seqdesign.space import SequenceSpace
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+"""``(stage, step, total)``: called as work advances (stages: proxy, generator)."""
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A named objective and its direction."""
+
+    name: str
+    maximize: bool = True
+
+
+@dataclass
+class RoundResult:
+    """What a round produced.
+
+    Attributes:
+        table: one row per proposal, best first: id, sequence, proxy_mean, proxy_std,
+            acquisition, min_dist_to_labeled, and pred_<objective> per objective.
+        proxy_metrics: held-out quality of the proxy (Spearman, coverage, std scale).
+        seconds: wall time of the round.
+    """
+
+    table: pd.DataFrame
+    proxy_metrics: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def _scalar(samples: np.ndarray, signs: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """(M, N, K) label-unit samples -> (M, N) one maximized objective.
+
+    One objective: its signed value, in label units. Several: the mean of the signed,
+    standardized objectives (an equal-weight scalarization).
+    """
+    if samples.shape[-1] == 1:
+        return samples[..., 0] * signs[0]
+    return (samples * signs / scale).mean(axis=-1)
+
+
+def run_round(
+    dataset: Dataset,
+    space: SequenceSpace,
+    n: int,
+    settings: RoundSettings,
+    seed: int,
+    objectives: list[Objective] | None = None,
+    exclude: set[str] | None = None,
+    round_index: int = 1,
+    progress: Progress | None = None,
+) -> RoundResult:
+    """Propose ``n`` new sequences from the labeled ``dataset``.
+
+    Args:
+        dataset: the labeled (and possibly unlabeled) sequences; its objectives are modeled.
+        space: the sequences allowed.
+        n: the batch size.
+        settings: round settings (validated here).
+        seed: master seed; every random step derives from it.
+        objectives: directions per dataset objective (default: all maximized).
+        exclude: sequences never to propose besides the dataset's own.
+        round_index: used in the proposal ids (``sd_r{round}_{i:04d}``).
+        progress: optional progress callback.
+
+    Raises:
+        InputError: too few measurements to fit the proxy.
+        SpaceTooSmallError: fewer than ``n`` valid unseen sequences exist.
+    """
+    t0 = time.perf_counter()
+    settings.validate()
+    objectives = objectives or [Objective(o) for o in dataset.objectives]
+    signs = np.array([1.0 if o.maximize else -1.0 for o in objectives])
+    seen = set(dataset.sequences) | (exclude or set())
+    _check_space(space, seen, n)
+    ss = np.random.SeedSequence(seed)
+    proxy_rng, gen_rng, sample_rng, ts_rng = (np.random.default_rng(s) for s in ss.spawn(4))
+
+    measured = dataset.subset(~np.isnan(dataset.labels).all(axis=1))
+    if len(measured) < 2:
+        raise InputError(
+            f"need at least 2 measured sequences to fit the proxy, found {len(measured)}"
+        )
+    proxy = DeepEnsemble(settings.proxy, device=settings.device)
+    on_proxy = (lambda i, t: progress("proxy", i, t)) if progress else None
+    proxy.fit(dataset, space.alphabet, space.max_len, proxy_rng, on_step=on_proxy)
+    scale = proxy.y_std_
+
+    labels = measured.labels.copy()
+    filled = np.where(np.isnan(labels), np.nanmean(labels, axis=0), labels)
+    incumbent = float(_scalar(filled[None], signs, scale).max())
+
+    def reward(seqs: list[str]) -> np.ndarray:
+        samples = _scalar(proxy.posterior(seqs).samples, signs, scale)
+        return acquire(
+            settings.acquisition, samples, kappa=settings.kappa, incumbent=incumbent, rng=ts_rng
+        )
+
+    generator = make_generator(settings.generator, settings, progress)
+    gen_data = dataset.subset(np.array([space.contains(q) for q in dataset.sequences], dtype=bool))
+    generator.fit(reward, gen_data, space, gen_rng)
+    candidates = generator.sample(settings.oversample * n, sample_rng)
+    pool, scores = eligible(
+        candidates, reward(candidates) if candidates else np.zeros(0), space, seen
+    )
+    for _ in range(3):  # top up from the space when the generator found too few new ones
+        if len(pool) >= n:
+            break
+        extra = [q for q in space.random(max(4 * n, 256), sample_rng) if q not in seen]
+        pool, scores = eligible(pool + extra, np.concatenate([scores, reward(extra)]), space, seen)
+    if len(pool) < n:
+        raise SpaceTooSmallError(
+            f"found only {len(pool)} valid unseen sequences for a batch of {n}; widen the length "
+            "range or ask for fewer"
+        )
+    picks = select_diverse(pool, scores, n, settings.selection.resolve(space))
+    chosen = [pool[i] for i in picks]
+    post = proxy.posterior(chosen)
+    table = _proposal_table(
+        chosen, scores[picks], post, objectives, signs, scale, measured, round_index
+    )
+    return RoundResult(table, dict(proxy.metrics_), time.perf_counter() - t0)
+
+
+def _check_space(space: SequenceSpace, seen: set[str], n: int) -> None:
+    size = space.size()
+    if size > 10 * (len(seen) + n):
+        return
+    free = size - sum(1 for q in seen if space.contains(q))
+    if free < n:
+        raise SpaceTooSmallError(
+            f"the space holds {size} sequences ({space.alphabet.name}, length {space.min_len}-"
+            f"{space.max_len}) and {size - free} are already measured or excluded: {free} left, "
+            f"fewer than the {n} asked for"
+        )
+
+
+def _proposal_table(
+    chosen: list[str],
+    acq: np.ndarray,
+    post: Posterior,
+    objectives: list[Objective],
+    signs: np.ndarray,
+    scale: np.ndarray,
+    measured: Dataset,
+    round_index: int,
+) -> pd.DataFrame:
+    scalar = _scalar(post.samples, signs, scale)  # (M, N)
+    mean, std = post.mean, post.std
+    table = pd.DataFrame(
+        {
+            "id": [f"sd_r{round_index}_{i + 1:04d}" for i in range(len(chosen))],
+            "sequence": chosen,
+            "proxy_mean": scalar.mean(axis=0) * (signs[0] if len(signs) == 1 else 1.0),
+            "proxy_std": scalar.std(axis=0, ddof=1),
+            "acquisition": acq,
+            "min_dist_to_labeled": nearest(chosen, measured.sequences) if len(measured) else 0,
+        }
+    )
+    for k, o in enumerate(objectives):
+        table[f"pred_{o.name}"] = mean[:, k]
+        table[f"pred_{o.name}_std"] = std[:, k]
+    return table
+
+
+@dataclass
+class CampaignResult:
+    """Per-round metrics of a simulated campaign and every sequence measured."""
+
+    summary: pd.DataFrame
+    rounds: list[pd.DataFrame]
+
+
+def simulate(
+    label: Callable[[list[str]], np.ndarray],
+    space: SequenceSpace,
+    objective_names: list[str],
+    start: list[str],
+    rounds: int,
+    n: int,
+    settings: RoundSettings,
+    seed: int,
+    limit: float | None = None,
+    on_round: Callable[[int, RoundResult, dict[str, float]], None] | None = None,
+    progress: Progress | None = None,
+) -> CampaignResult:
+    """A closed loop: label ``start`` with ``label``, then ``rounds`` of propose + label.
+
+    Args:
+        label: the in-silico lab: sequences -> (N, K) scores (objective 0 is the one reported).
+        space, objective_names: the design space and the oracle's objectives.
+        start: the starting sequences (labeled before round 1).
+        rounds, n: number of rounds and batch size.
+        settings, seed: round settings and master seed (round r uses a seed derived from it).
+        limit: mean of the n best scores of the whole space, when known (ratio to limit).
+        on_round: called after each round with (round, result, metrics).
+    """
+    y0 = label(start)
+    records = [
+        (f"start_{i + 1:05d}", q, dict(zip(objective_names, map(float, y0[i]))))
+        for i, q in enumerate(start)
+    ]
+    round_seeds = np.random.SeedSequence(seed).generate_state(rounds)
+    proposed: list[str] = []
+    scores: list[float] = []
+    rows, tables = [], []
+    for r in range(1, rounds + 1):
+        data = Dataset.from_records(records, objective_names)
+        res = run_round(
+            data, space, n, settings, int(round_seeds[r - 1]), round_index=r, progress=progress
+        )
+        seqs = res.table["sequence"].tolist()
+        y = label(seqs)
+        table = res.table.copy()
+        for k, name in enumerate(objective_names):
+            table[name] = y[:, k]
+        tables.append(table)
+        records += [
+            (i, q, dict(zip(objective_names, map(float, row))))
+            for i, q, row in zip(table["id"], seqs, y)
+        ]
+        proposed += seqs
+        scores += y[:, 0].tolist()
+        m = campaign_metrics(proposed, np.array(scores), start, n, limit)
+        m = {
+            "round": r,
+            **m,
+            "batch_max": float(y[:, 0].max()),
+            **res.proxy_metrics,
+            "seconds": res.seconds,
+        }
+        rows.append(m)
+        if on_round:
+            on_round(r, res, m)
+    return CampaignResult(pd.DataFrame(rows), tables)
