@@ -30,8 +30,8 @@ lint: install
 
 demo: install
 	rm -rf demo-out
-	$(BIN)/seqdesign simulate --oracle tfbind8-SIX6_REF_R1 --rounds 3 -n 100 --init 200 \
-		--seed 0 --budget fast --out-dir demo-out
+	$(BIN)/seqdesign simulate --oracle tfbind8-SIX6_REF_R1 --rounds 5 -n 100 --init 200 \
+		--seed 0 --out-dir demo-out
 
 clean:
 	rm -rf $(VENV) demo-out bench-out .pytest_cache .ruff_cache .mypy_cache

@@ -59,7 +59,7 @@ Verbose = Annotated[
     bool, typer.Option("-v", "--verbose", help="More detail; tracebacks on internal errors.")
 ]
 Seed = Annotated[
-    int,
+    int | None,
     typer.Option(
         "--seed", help="Master seed: same seed, input and options give the same output on CPU."
     ),
@@ -191,3 +191,30 @@ def read_input_text(path: str) -> tuple[str, str | None]:
 
         return "<stdin>", decode(sys.stdin.buffer.read(), "<stdin>")
     return path, None
+
+
+#: top-level --config keys that are command options rather than algorithm settings
+CLI_KEYS = {"seed", "alphabet", "length", "min_length", "max_length", "objective", "round"}
+#: keys a written .settings.toml holds for the record; ignored when it is read back
+RECORD_KEYS = {"version", "input", "proxy_metrics", "oracle", "rounds", "init", "n"}
+
+
+def split_config(table: dict, source: str) -> tuple[dict, dict]:
+    """``(algorithm settings, command options)`` of a --config table."""
+    settings = {k: v for k, v in table.items() if k not in CLI_KEYS | RECORD_KEYS}
+    cli = {k: v for k, v in table.items() if k in CLI_KEYS}
+    if "objective" in cli and isinstance(cli["objective"], str):
+        cli["objective"] = [cli["objective"]]
+    types = {
+        "seed": int,
+        "alphabet": str,
+        "length": int,
+        "min_length": int,
+        "max_length": int,
+        "objective": list,
+        "round": int,
+    }
+    for key, value in cli.items():
+        if not isinstance(value, types[key]) or isinstance(value, bool):
+            raise ConfigError(f"{source}: {key} = {value!r}; expected {types[key].__name__}")
+    return settings, cli

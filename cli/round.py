@@ -30,6 +30,7 @@ from seqdesign.cli.common import (
     resolve_device,
     set_threads,
     setup_logging,
+    split_config,
 )
 from seqdesign.config import build_settings, load_toml, to_toml
 from seqdesign.dataset import Dataset
@@ -71,11 +72,11 @@ def resolve_space(
     lo = length if length is not None else min_length if min_length is not None else min(lengths)
     hi = length if length is not None else max_length if max_length is not None else max(lengths)
     space = SequenceSpace(alphabet, lo, hi)
-    for i, (rid, q) in enumerate(zip(dataset.ids, dataset.sequences), start=1):
+    for rid, q in zip(dataset.ids, dataset.sequences):
         if not lo <= len(q) <= hi:
             want = f"length {lo}" if lo == hi else f"length {lo}-{hi}"
             raise InputError(
-                f"{source}: sequence {i} ({rid}): length {len(q)}; expected {want} "
+                f"{source}: record ({rid}): length {len(q)}; expected {want} "
                 "(set --length or --min-length/--max-length)"
             )
     return space
@@ -85,6 +86,22 @@ def next_round_index(ids: list[str]) -> int:
     """One more than the largest ``sd_rN_`` round among the input ids (1 when none)."""
     rounds = [int(m.group(1)) for m in map(_ROUND_ID.match, ids) if m]
     return max(rounds, default=0) + 1
+
+
+def check_output(output: str) -> None:
+    """Fail before any work when -o cannot be written as promised."""
+    if output == "-":
+        return
+    out = Path(output)
+    if out.suffix.lower() in (".csv", ".toml"):
+        raise ConfigError(
+            f"-o {output}: the output is FASTA and its sidecars are <stem>.csv and "
+            "<stem>.settings.toml; name it .fasta or .fa"
+        )
+    if not out.parent.exists():
+        raise ConfigError(f"-o {output}: the folder {out.parent} does not exist")
+    if out.is_dir():
+        raise ConfigError(f"-o {output}: is a folder; expected a file name")
 
 
 def sidecar_paths(output: Path) -> tuple[Path, Path]:
@@ -133,7 +150,7 @@ def round_command(
     generator: GeneratorOpt = None,
     acquisition: AcquisitionOpt = None,
     kappa: KappaOpt = None,
-    seed: Seed = 0,
+    seed: Seed = None,
     device: DeviceOpt = DeviceChoice.auto,
     config: ConfigOpt = None,
     budget: BudgetOpt = Budget.default,
@@ -152,7 +169,18 @@ def round_command(
     setup_logging(quiet, verbose)
     with errors_to_exit(verbose):
         set_threads()
-        table = load_toml(config) if config else {}
+        check_output(output)
+        table, cli = split_config(load_toml(config) if config else {}, str(config))
+        seed = seed if seed is not None else cli.get("seed", 0)
+        alphabet = alphabet if alphabet is not None else cli.get("alphabet")
+        if length is None and min_length is None and max_length is None:
+            length, min_length, max_length = (
+                cli.get("length"),
+                cli.get("min_length"),
+                cli.get("max_length"),
+            )
+        objective = objective or cli.get("objective")
+        round_index = round_index or cli.get("round")
         settings = build_settings(
             budget.value,
             table,
@@ -225,8 +253,6 @@ def write_outputs(output: str, result: RoundResult, settings_toml: str) -> None:
         sys.stdout.flush()
         return
     out = Path(output)
-    if not out.parent.exists():
-        raise ConfigError(f"-o {output}: the folder {out.parent} does not exist")
     csv_path, settings_path = sidecar_paths(out)
     atomic_write_text(csv_path, t.to_csv(index=False, float_format="%.6g"))
     atomic_write_text(settings_path, settings_toml + metrics)

@@ -90,7 +90,9 @@ def _coerce(cls: type, table: dict[str, Any], where: str) -> dict[str, Any]:
         default = fields[key].default
         if isinstance(default, bool) and not isinstance(value, bool):
             raise ConfigError(f"{where}.{key}: expected true or false, got {value!r}")
-        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(default, float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigError(f"{where}.{key}: expected a number, got {value!r}")
             value = float(value)
         if (
             isinstance(default, int)

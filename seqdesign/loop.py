@@ -27,6 +27,9 @@ from seqdesign.space import SequenceSpace
 
 log = logging.getLogger(__name__)
 
+ENUMERATE_LIMIT = 200_000
+"""Spaces at most this large are enumerated when the generator finds too few new sequences."""
+
 Progress = Callable[[str, int, int], None]
 """``(stage, step, total)``: called as work advances (stages: proxy, generator)."""
 
@@ -130,17 +133,25 @@ def run_round(
     pool, scores = eligible(
         candidates, reward(candidates) if candidates else np.zeros(0), space, seen
     )
-    for _ in range(3):  # top up from the space when the generator found too few new ones
-        if len(pool) >= n:
-            break
-        extra = [q for q in space.random(max(4 * n, 256), sample_rng) if q not in seen]
-        pool, scores = eligible(pool + extra, np.concatenate([scores, reward(extra)]), space, seen)
+    if len(pool) < n:  # top up when the generator found too few new sequences
+        if space.size() <= ENUMERATE_LIMIT:
+            extra = [q for q in space.enumerate() if q not in seen]
+        else:
+            extra = [q for q in space.random(max(20 * n, 1024), sample_rng) if q not in seen]
+        extra = [q for q in dict.fromkeys(extra) if q not in set(pool)]
+        if extra:
+            pool, scores = eligible(
+                pool + extra, np.concatenate([scores, reward(extra)]), space, seen
+            )
     if len(pool) < n:
         raise SpaceTooSmallError(
             f"found only {len(pool)} valid unseen sequences for a batch of {n}; widen the length "
             "range or ask for fewer"
         )
     picks = select_diverse(pool, scores, n, settings.selection.resolve(space))
+    picks = sorted(
+        picks, key=lambda i: (-scores[i], pool[i])
+    )  # best first, whatever the pick order
     chosen = [pool[i] for i in picks]
     post = proxy.posterior(chosen)
     table = _proposal_table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,15 @@ class SequenceSpace:
         """The number of sequences in the space (a Python int: it can be astronomically large)."""
         a = len(self.alphabet)
         return sum(a**n for n in range(self.min_len, self.max_len + 1))
+
+    def enumerate(self) -> list[str]:
+        """Every sequence of the space, shortest first (call only when ``size()`` is small)."""
+        letters = self.alphabet.letters
+        return [
+            "".join(p)
+            for n in range(self.min_len, self.max_len + 1)
+            for p in itertools.product(letters, repeat=n)
+        ]
 
     def random(self, n: int, rng: np.random.Generator) -> list[str]:
         """``n`` uniform draws from the space (with replacement), lengths weighted by their counts."""

@@ -12,7 +12,6 @@ import csv
 import io
 from pathlib import Path
 
-import pandas as pd
 from Bio.SeqIO.FastaIO import SimpleFastaParser
 
 from seqdesign.alphabet import PROTEIN, Alphabet, infer_alphabet
@@ -88,6 +87,7 @@ def read_records(
         text = read_text(source)
     if not text.strip():
         raise InputError(f"{name}: empty file; expected labeled sequences (FASTA, CSV or TSV)")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     fmt = sniff_format(name, text)
     if fmt == "fasta":
         records = _fasta_records(name, text, objectives)
@@ -122,6 +122,7 @@ def _fasta_records(name: str, text: str, objectives: list[str] | None) -> list[R
     if not text.lstrip().startswith(">"):
         raise InputError(f"{name}: line 1: expected a FASTA header starting with '>'")
     wanted = set(objectives) if objectives is not None else None
+    found: set[str] = set()
     records: list[Record] = []
     for i, (title, raw) in enumerate(SimpleFastaParser(io.StringIO(text)), start=1):
         if len(title) > MAX_HEADER:
@@ -139,58 +140,75 @@ def _fasta_records(name: str, text: str, objectives: list[str] | None) -> list[R
             if "=" not in token:
                 continue  # free text in the description
             key, _, val = token.partition("=")
+            found.add(key)
             if not key or is_annotation(key) or (wanted is not None and key not in wanted):
                 continue
             if key in values:
                 raise InputError(f"{where}: {key} given twice in the header")
             values[key] = parse_value(val, where, key)
         records.append((rid, clean_sequence(raw, where), values))
+    missing = sorted(wanted - found) if wanted is not None else []
+    if missing and records:
+        present = sorted(k for k in found if not is_annotation(k))
+        raise InputError(
+            f"{name}: objective {short(missing[0])!r} not found in any header; the labels present "
+            f"are {', '.join(short(k, 20) for k in present) or '(none)'}"
+        )
     return records
 
 
 def _table_records(name: str, text: str, sep: str, objectives: list[str] | None) -> list[Record]:
-    header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
-    cols = [c.strip() for c in header]
-    lower = [c.lower() for c in cols]
-    dupes = sorted({c for c in cols if cols.count(c) > 1})
-    if dupes:
-        raise InputError(
-            f"{name}: line 1: column {dupes[0]!r} appears twice; expected unique names"
-        )
-    if "sequence" not in lower:
-        raise InputError(
-            f"{name}: line 1: no 'sequence' column; expected columns sequence[,id],<objective>... "
-            f"found {', '.join(short(c, 20) for c in cols[:8])}"
-        )
+    """Records of a CSV/TSV table.
+
+    Parsed with the standard library's csv reader rather than pandas: it gives each record's
+    line number and lets a row with the wrong number of fields be an error (pandas pads or
+    shifts such rows silently).
+    """
+    reader = csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True)
     try:
-        df = pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True
-        )
-    except (pd.errors.ParserError, ValueError) as e:
-        msg = str(e).strip().splitlines()[-1]
-        raise InputError(f"{name}: malformed table: {msg}") from None
-    df.columns = cols
-    seq_col = cols[lower.index("sequence")]
-    id_col = cols[lower.index("id")] if "id" in lower else None
-    value_cols = [c for c in cols if c not in (seq_col, id_col) and not is_annotation(c)]
-    if objectives is not None:
-        missing = [o for o in objectives if o not in value_cols]
-        if missing:
+        header = next(reader, [])
+        cols = [c.strip() for c in header]
+        lower = [c.lower() for c in cols]
+        dupes = sorted({c for c in cols if cols.count(c) > 1})
+        if dupes:
             raise InputError(
-                f"{name}: line 1: objective column {missing[0]!r} not found; the columns are "
-                f"{', '.join(cols)}"
+                f"{name}: line 1: column {short(dupes[0])!r} appears twice; expected unique names"
             )
-        value_cols = list(objectives)
-    records: list[Record] = []
-    seqs = df[seq_col].tolist()
-    ids = df[id_col].tolist() if id_col else [f"row{i + 1}" for i in range(len(df))]
-    columns = {c: df[c].tolist() for c in value_cols}
-    for i in range(len(df)):
-        line = i + 2
-        rid = check_id(str(ids[i]).strip() or f"row{i + 1}", f"{name}: line {line}")
-        where = f"{name}: line {line} ({short(rid)})"
-        values = {c: parse_value(str(columns[c][i]), where, c) for c in value_cols}
-        records.append((rid, clean_sequence(str(seqs[i]), where), values))
+        if "sequence" not in lower:
+            raise InputError(
+                f"{name}: line 1: no 'sequence' column; expected columns "
+                f"sequence[,id],<objective>...; found {', '.join(short(c, 20) for c in cols[:8])}"
+            )
+        seq_col = lower.index("sequence")
+        id_col = lower.index("id") if "id" in lower else None
+        value_cols = [
+            j for j, c in enumerate(cols) if j not in (seq_col, id_col) and not is_annotation(c)
+        ]
+        if objectives is not None:
+            missing = [o for o in objectives if o not in [cols[j] for j in value_cols]]
+            if missing:
+                raise InputError(
+                    f"{name}: line 1: objective column {short(missing[0])!r} not found; the "
+                    f"columns are {', '.join(short(c, 20) for c in cols)}"
+                )
+            value_cols = [cols.index(o) for o in objectives]
+        records: list[Record] = []
+        for row in reader:
+            line = reader.line_num
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # blank line
+            if len(row) != len(cols):
+                raise InputError(
+                    f"{name}: line {line}: {len(row)} fields; expected {len(cols)} like the header"
+                )
+            n = len(records) + 1
+            rid = row[id_col].strip() if id_col is not None else ""
+            rid = check_id(rid or f"row{n}", f"{name}: line {line}")
+            where = f"{name}: line {line} ({short(rid)})"
+            values = {cols[j]: parse_value(row[j], where, cols[j]) for j in value_cols}
+            records.append((rid, clean_sequence(row[seq_col], where), values))
+    except csv.Error as e:
+        raise InputError(f"{name}: line {reader.line_num}: malformed table: {e}") from None
     return records
 
 

@@ -51,13 +51,21 @@ def parse_value(text: str, where: str, key: str) -> float:
 
 
 def check_id(rid: str, where: str) -> str:
+    """A record id: at most MAX_ID characters, no whitespace or control characters."""
     if len(rid) > MAX_ID:
         raise InputError(f"{where}: id is {len(rid)} characters long; expected at most {MAX_ID}")
+    if any(c.isspace() or not c.isprintable() for c in rid):
+        raise InputError(
+            f"{where}: id {short(rid)!r} contains whitespace or control characters; expected "
+            "one word (it becomes a FASTA header)"
+        )
     return rid
 
 
 def _short(text: str, n: int = 40) -> str:
-    return text if len(text) <= n else text[:n] + "..."
+    text = text if len(text) <= n else text[:n] + "..."
+    # keep error messages on one line whatever the input holds
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def short(text: str, n: int = 40) -> str:

@@ -185,7 +185,13 @@ class DeepEnsemble:
         self.steps_ = step
         self.std_scale_ = 1.0
         self.metrics_ = self._heldout_metrics(seqs, y, fold) if fold[0] >= 0 else {}
-        log.info("proxy: %d members, %d steps, held-out %s", m, step, self.metrics_)
+        log.debug(
+            "proxy: %d members, %d steps; held-out spearman %.3f, coverage(±2sd) %.2f",
+            m,
+            step,
+            self.metrics_.get("heldout_spearman", float("nan")),
+            self.metrics_.get("heldout_coverage_2sd", float("nan")),
+        )
         return self
 
     def _member_val_losses(
@@ -242,6 +248,8 @@ class DeepEnsemble:
         if not hasattr(self, "model_"):
             raise NotFittedError("DeepEnsemble.posterior called before fit")
         m = self.settings.members
+        if not seqs:
+            return Posterior(np.zeros((m, 0, len(self.objectives_))))
         tokens = torch.as_tensor(
             encode_tokens(seqs, self.alphabet_, self.max_len_), device=self.device
         )

@@ -1,0 +1,334 @@
+"""The labeled-input rules of CLI.md, at the library level (seqdesign.io)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from seqdesign.alphabet import DNA, PROTEIN, RNA
+from seqdesign.errors import InputError
+from seqdesign.io import read_labeled, read_records, sniff_format
+from seqdesign.io.labeled import MAX_HEADER, read_text
+
+
+def labels(ds, obj: str = "y") -> dict[str, float]:
+    k = ds.objectives.index(obj)
+    return {q: ds.labels[i, k] for i, q in enumerate(ds.sequences)}
+
+
+# --- formats ---------------------------------------------------------------------------------
+
+
+def test_fasta_key_value_labels_and_free_text():
+    text = ">var_001 activity=0.731 stability=-2.1 some free text\nACGT\n>var_002 activity=1e-3\nACGA\n"
+    ds, alpha = read_labeled("in.fasta", text=text)
+    assert alpha is DNA
+    assert ds.ids == ["var_001", "var_002"]
+    assert ds.objectives == ("activity", "stability")
+    np.testing.assert_allclose(ds.labels[0], [0.731, -2.1])
+    assert ds.labels[1, 0] == pytest.approx(1e-3)
+    assert math.isnan(ds.labels[1, 1])  # not given in the header: not measured
+    assert ds.counts.tolist() == [[1, 1], [1, 0]]
+
+
+def test_multiline_fasta_sequence_is_joined():
+    ds, _ = read_labeled("in.fasta", text=">a y=1\nACGT\nTTGA\n\nCC\n>b y=2\nAAAT\n")
+    assert ds.sequences == ["ACGTTTGACC", "AAAT"]
+
+
+@pytest.mark.parametrize(
+    "sep,name", [(",", "in.csv"), ("\t", "in.tsv"), ("\t", "<stdin>"), (",", "<stdin>")]
+)
+def test_csv_and_tsv_with_id_and_objectives(sep, name):
+    rows = [
+        ["id", "sequence", "activity", "stability"],
+        ["v1", "ACGT", "0.5", "-1"],
+        ["v2", "ACGA", "1.5", "2"],
+    ]
+    text = "\n".join(sep.join(r) for r in rows) + "\n"
+    ds, alpha = read_labeled(name, text=text)
+    assert alpha is DNA
+    assert ds.ids == ["v1", "v2"]
+    assert ds.sequences == ["ACGT", "ACGA"]
+    assert ds.objectives == ("activity", "stability")
+    np.testing.assert_allclose(ds.labels, [[0.5, -1.0], [1.5, 2.0]])
+
+
+def test_csv_without_id_column_gets_row_ids_and_column_case_is_free():
+    ds, _ = read_labeled("in.csv", text="y,Sequence\n1,ACGT\n2,ACGA\n")
+    assert ds.ids == ["row1", "row2"]
+    assert ds.sequences == ["ACGT", "ACGA"]
+    assert ds.objectives == ("y",)
+
+
+@pytest.mark.parametrize(
+    "name,text,expected",
+    [
+        ("a.fasta", "sequence,y\n", "fasta"),
+        ("a.FA", "", "fasta"),
+        ("a.faa", "", "fasta"),
+        ("a.csv", ">x\n", "csv"),
+        ("a.tsv", "", "tsv"),
+        ("a.tab", "", "tsv"),
+        ("<stdin>", "  \n>a\nAC\n", "fasta"),
+        ("<stdin>", "sequence\ty\nAC\t1\n", "tsv"),
+        ("<stdin>", "sequence,y\nAC,1\n", "csv"),
+        ("data.txt", "sequence,y\n", "csv"),
+    ],
+)
+def test_sniff_format(name, text, expected):
+    assert sniff_format(name, text) == expected
+
+
+# --- letters, whitespace, missing values, replicates -----------------------------------------
+
+
+def test_letters_are_case_insensitive_and_whitespace_is_ignored():
+    fasta = ">a y=1\nac gT\n>b y=2\n a C\tg a \n"
+    ds, _ = read_labeled("in.fasta", text=fasta)
+    assert ds.sequences == ["ACGT", "ACGA"]
+    table = "sequence,y\n ac gt ,1\nAC GA,2\n"
+    ds, _ = read_labeled("in.csv", text=table)
+    assert ds.sequences == ["ACGT", "ACGA"]
+
+
+@pytest.mark.parametrize("missing", ["", "nan", "NaN", "NA", "na", "N/A"])
+def test_missing_values_keep_the_row_unlabeled_csv(missing):
+    ds, _ = read_labeled("in.csv", text=f"sequence,y,z\nACGT,{missing},2\nACGA,1,{missing}\n")
+    assert ds.sequences == ["ACGT", "ACGA"]
+    assert math.isnan(ds.labels[0, 0]) and ds.labels[0, 1] == 2
+    assert ds.labels[1, 0] == 1 and math.isnan(ds.labels[1, 1])
+    assert ds.counts.tolist() == [[0, 1], [1, 0]]
+    assert ds.measured.tolist() == [False, False]
+
+
+@pytest.mark.parametrize("missing", ["", "nan", "NA"])
+def test_missing_values_keep_the_row_unlabeled_fasta(missing):
+    ds, _ = read_labeled("in.fasta", text=f">a y={missing}\nACGT\n>b y=3\nACGA\n")
+    assert ds.sequences == ["ACGT", "ACGA"]
+    assert math.isnan(ds.labels[0, 0])
+    assert ds.counts[:, 0].tolist() == [0, 1]
+
+
+def test_sequence_without_any_label_is_kept():
+    ds, _ = read_labeled("in.fasta", text=">a\nACGT\n>b y=3\nACGA\n")
+    assert ds.sequences == ["ACGT", "ACGA"]
+    assert math.isnan(ds.labels[0, 0])
+
+
+def test_replicates_are_averaged_and_counted():
+    text = ">r1 y=1 z=10\nACGT\n>r2 y=3\nacgt\n>r3 y=NA z=20\nAC GT\n>r4 y=5\nACGA\n>r1 y=2\nACGT\n"
+    ds, _ = read_labeled("in.fasta", text=text)
+    assert ds.sequences == ["ACGT", "ACGA"]
+    assert ds.ids == ["r1", "r4"]  # the first id seen for a sequence
+    assert ds.labels[0].tolist() == [2.0, 15.0]  # y: (1+3+2)/3, z: (10+20)/2
+    assert ds.counts.tolist() == [[3, 2], [1, 0]]
+
+
+def test_replicates_in_csv_averaged():
+    ds, _ = read_labeled("in.csv", text="id,sequence,y\na,ACGT,1\nb,ACGT,2\nc,ACGA,7\nd,ACGT,\n")
+    assert labels(ds) == {"ACGT": 1.5, "ACGA": 7.0}
+    assert ds.counts[:, 0].tolist() == [2, 1]
+
+
+def test_read_records_keeps_replicates_in_file_order():
+    records, _ = read_records("in.fasta", text=">a y=1\nACGT\n>b y=2\nACGT\n")
+    assert records == [("a", "ACGT", {"y": 1.0}), ("b", "ACGT", {"y": 2.0})]
+
+
+def test_same_id_same_sequence_is_a_replicate_not_an_error():
+    ds, _ = read_labeled("in.fasta", text=">a y=1\nACGT\n>a y=3\nacgt\n")
+    assert ds.labels[0, 0] == 2.0 and ds.counts[0, 0] == 2
+
+
+# --- alphabet inference ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "seqs,expected",
+    [
+        (["ACGT", "AAAA"], DNA),
+        (["ACGU", "AAAA"], RNA),
+        (["MKTAYIAK", "ACGT"], PROTEIN),
+        (["acgt", "ttt"], DNA),
+        (["ACGTW"], PROTEIN),
+    ],
+)
+def test_alphabet_inference(seqs, expected):
+    text = "".join(f">s{i} y={i}\n{q}\n" for i, q in enumerate(seqs))
+    _, alpha = read_labeled("in.fasta", text=text)
+    assert alpha is expected
+
+
+@pytest.mark.parametrize("seqs", [["ACGA", "GGCA"], ["AAA"], ["ACGTU"]])
+def test_ambiguous_alphabet_says_pass_alphabet(seqs):
+    text = "".join(f">s{i} y={i}\n{q}\n" for i, q in enumerate(seqs))
+    with pytest.raises(InputError, match="--alphabet") as e:
+        read_labeled("in.fasta", text=text)
+    assert "in.fasta" in str(e.value)
+
+
+def test_explicit_alphabet_resolves_ambiguity_and_validates():
+    text = ">a y=1\nACGA\n>b y=2\nGGCA\n"
+    _, alpha = read_labeled("in.fasta", text=text, alphabet=RNA)
+    assert alpha is RNA
+    with pytest.raises(InputError, match=r"record 2 \(b\).*letter\(s\) U.*dna"):
+        read_labeled("in.fasta", text=">a y=1\nACGA\n>b y=2\nGGUA\n", alphabet=DNA)
+
+
+# --- annotations and objectives --------------------------------------------------------------
+
+
+def test_annotation_keys_are_not_objectives_fasta():
+    text = (
+        ">sd_r1_0001 proxy_mean=0.8 proxy_std=0.1 acquisition=0.9 min_dist_to_labeled=2 "
+        "pareto_rank=1 round=1 pred_y=0.7 pred_y_std=0.2 y=0.5\nACGT\n"
+    )
+    ds, _ = read_labeled("in.fasta", text=text)
+    assert ds.objectives == ("y",)
+    assert ds.labels[0, 0] == 0.5
+
+
+def test_annotation_columns_are_not_objectives_csv():
+    text = (
+        "id,sequence,proxy_mean,proxy_std,acquisition,min_dist_to_labeled,pred_y,pred_y_std,y\n"
+        "sd_r1_0001,ACGT,0.8,0.1,0.9,2,0.7,0.2,0.5\n"
+    )
+    ds, _ = read_labeled("in.csv", text=text)
+    assert ds.objectives == ("y",)
+
+
+def test_objectives_filter_and_order():
+    text = "sequence,a,b,c\nACGT,1,2,3\n"
+    ds, _ = read_labeled("in.csv", text=text, objectives=["c", "a"])
+    assert ds.objectives == ("c", "a")
+    assert ds.labels.tolist() == [[3.0, 1.0]]
+    ds, _ = read_labeled("in.fasta", text=">x a=1 b=2 c=3\nACGT\n", objectives=["c", "a"])
+    assert ds.objectives == ("c", "a")
+    assert ds.labels.tolist() == [[3.0, 1.0]]
+
+
+def test_unknown_objective_csv_is_an_input_error():
+    with pytest.raises(InputError, match="'nope' not found"):
+        read_labeled("in.csv", text="sequence,y\nACGT,1\n", objectives=["nope"])
+
+
+def test_unknown_objective_fasta_is_an_input_error():
+    with pytest.raises(InputError, match="in.fasta.*'nope'"):
+        read_labeled("in.fasta", text=">a y=1\nACGT\n>b y=2\nACGA\n", objectives=["nope"])
+
+
+# --- errors name the file and the record -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name,text,pattern",
+    [
+        ("f.fasta", "", r"f.fasta: empty file"),
+        ("f.fasta", "  \n\n", r"f.fasta: empty file"),
+        ("f.fasta", "ACGT\n>a\nAC\n", r"f.fasta: line 1: expected a FASTA header"),
+        ("f.fasta", ">a y=1\nACGT\n>b y=2\n", r"f.fasta: record 2 \(b\): empty sequence"),
+        ("f.fasta", ">\nACGT\n", r"f.fasta: record 1: empty header"),
+        ("f.fasta", ">a y=1\nACGT\n>a y=2\nACGA\n", r"f.fasta: record 2: id 'a' is used for two"),
+        ("f.fasta", ">a y=inf\nACGT\n", r"f.fasta: record 1 \(a\): y=inf is infinite"),
+        ("f.fasta", ">a y=-Infinity\nACGT\n", r"f.fasta: record 1 \(a\): y=-Infinity is infinite"),
+        ("f.fasta", ">a y=abc\nACGT\n", r"f.fasta: record 1 \(a\): y=abc is not a number"),
+        ("f.fasta", ">a y=1 y=2\nACGT\n", r"f.fasta: record 1 \(a\): y given twice"),
+        ("f.fasta", ">a y=1\nAC1T\n", r"f.fasta: record 1 \(a\): letter\(s\) 1"),
+        ("f.csv", "id,y\na,1\n", r"f.csv: line 1: no 'sequence' column"),
+        ("f.csv", "sequence,y,y\nACGT,1,2\n", r"f.csv: line 1: column 'y' appears twice"),
+        ("f.csv", "sequence,y\n", r"f.csv: no records found"),
+        ("f.csv", "sequence,y\nACGT,1\n,2\n", r"f.csv: line 3 \(row2\): empty sequence"),
+        ("f.csv", "sequence,y\nACGT,1\nACGA,x1\n", r"f.csv: line 3 \(row2\): y=x1 is not a number"),
+        ("f.csv", "sequence,y\nACGT,inf\n", r"f.csv: line 2 \(row1\): y=inf is infinite"),
+        (
+            "f.csv",
+            "id,sequence,y\na,ACGT,1\na,ACGA,2\n",
+            r"f.csv: record 2: id 'a' is used for two",
+        ),
+        ("f.csv", 'sequence,y\n"ACGT,1\nACGA,2\n', r"f.csv: line \d+: 1 fields; expected 2"),
+        ("f.tsv", "sequence\ty\nACGT\t1\nACGA\t1\t2\n", r"f.tsv: line 3: 3 fields; expected 2"),
+    ],
+)
+def test_malformed_input_raises_input_error_naming_file_and_record(name, text, pattern):
+    with pytest.raises(InputError, match=pattern):
+        read_labeled(name, text=text)
+
+
+def test_huge_fasta_header_is_rejected():
+    text = ">a " + "x" * (MAX_HEADER + 1) + " y=1\nACGT\n"
+    with pytest.raises(InputError, match=r"f.fasta: record 1: header is \d+ characters"):
+        read_labeled("f.fasta", text=text)
+
+
+def test_huge_id_is_rejected():
+    with pytest.raises(InputError, match=r"f.fasta: record 1: id is 1001 characters"):
+        read_labeled("f.fasta", text=">" + "a" * 1001 + " y=1\nACGT\n")
+
+
+def test_read_text_missing_binary_and_non_utf8(tmp_path):
+    with pytest.raises(InputError, match="cannot read"):
+        read_text(tmp_path / "missing.fasta")
+    (tmp_path / "bin.fasta").write_bytes(b">a\x00\x01\nACGT\n")
+    with pytest.raises(InputError, match="bin.fasta: looks binary"):
+        read_text(tmp_path / "bin.fasta")
+    (tmp_path / "latin.fasta").write_bytes(b">a y=1\nACGT\xe9\n")
+    with pytest.raises(InputError, match="latin.fasta: not UTF-8"):
+        read_text(tmp_path / "latin.fasta")
+    with pytest.raises(InputError, match="cannot read"):
+        read_text(tmp_path)  # a folder
+
+
+def test_utf8_bom_is_accepted(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes("sequence,y\nACGT,1\n".encode("utf-8-sig"))
+    ds, _ = read_labeled(path)
+    assert ds.sequences == ["ACGT"] and ds.objectives == ("y",)
+
+
+def test_crlf_line_endings_are_accepted():
+    ds, _ = read_labeled("in.csv", text="sequence,y\r\nACGT,1\r\nACGA,2\r\n")
+    assert ds.sequences == ["ACGT", "ACGA"] and ds.labels[:, 0].tolist() == [1.0, 2.0]
+    ds, _ = read_labeled("in.fasta", text=">a y=1\r\nACGT\r\n>b y=2\r\nACGA\r\n")
+    assert ds.sequences == ["ACGT", "ACGA"] and ds.labels[:, 0].tolist() == [1.0, 2.0]
+
+
+def test_cr_only_line_endings_never_crash():
+    try:
+        ds, _ = read_labeled("in.csv", text="sequence,y\rACGT,1\rACGA,2\r")
+    except InputError:
+        return
+    assert ds.sequences == ["ACGT", "ACGA"]
+
+
+def test_huge_csv_header_is_an_input_error():
+    text = "sequence,y," + "h" * 140_000 + "\nACGT,1,2\n"
+    with pytest.raises(InputError, match="f.csv"):
+        read_labeled("f.csv", text=text)
+
+
+def test_short_csv_row_is_an_input_error():
+    with pytest.raises(InputError, match=r"f.csv: line 2"):
+        read_labeled("f.csv", text="sequence,y,z\nACGT,1\nACGA,2,3\n")
+
+
+def test_long_csv_rows_are_an_input_error():
+    # read as sequences ACGA and CCCC labeled 1 and 2: the real sequences are silently lost
+    with pytest.raises(InputError, match=r"f.csv: line 2"):
+        read_labeled("f.csv", text="sequence,y\nACGT,ACGA,1\nAAAA,CCCC,2\n")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'sequence,y\nACGT,"1\n2"\n',
+        'id,sequence,y\n"a\nb",ACGT,x\n',
+        'id,sequence,y\n"a\nb",ACGT,1\n',
+    ],
+)
+def test_error_messages_are_one_line_even_with_quoted_line_breaks(text):
+    with pytest.raises(InputError) as e:
+        read_labeled("f.csv", text=text)
+    assert "\n" not in str(e.value)
