@@ -1,0 +1,272 @@
+"""Autoregressive forward policies P_F(a | s) for sequences built one token at a time.
+
+A state is a prefix ``s_t = x_1..x_t``. An action appends one of the A letters (tokens ``0..A-1``)
+or STOPs (token ``A``). STOP is masked while ``t < min_len``; letters are masked at
+``t == max_len``, where STOP is then the only action (probability 1: a fixed-length space has, in
+effect, no stop). Every state has one parent, so the backward policy is P_B = 1.
+
+Two networks share one interface (:class:`SequencePolicy`):
+
+* :class:`MLPPolicy` reads the padded one-hot prefix (position-aware: one weight per position and
+  letter) plus the prefix length, as in GFlowNet-AL (Jain et al. 2022).
+* :class:`TransformerPolicy` is a small causal transformer as in MOGFN (Jain et al. 2023).
+
+Both return the logits of every prefix ``s_0..s_T`` of a (B, T) batch in one forward pass (so the
+loss on complete trajectories costs one pass), and both decode step by step with a cache for
+sampling. Each also carries a state-flow head log F(s) (used by SubTB) and the learned log Z.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+NEG_INF = -1e9  # masked logit: exp() underflows to exactly 0, and no inf - inf NaNs
+
+
+def action_mask(t: int | torch.Tensor, n_letters: int, min_len: int, max_len: int) -> torch.Tensor:
+    """Which actions are allowed at prefix length ``t``.
+
+    Args:
+        t: a prefix length, or a tensor of them of any shape S.
+        n_letters: A, the number of letters; STOP is action A.
+        min_len: shortest allowed sequence (STOP allowed once ``t >= min_len``).
+        max_len: longest allowed sequence (letters allowed while ``t < max_len``).
+
+    Returns:
+        bool (A+1,) for an int ``t``, else (*S, A+1).
+    """
+    t = torch.as_tensor(t)
+    letters = (t < max_len).unsqueeze(-1).expand(*t.shape, n_letters)
+    stop = (t >= min_len).unsqueeze(-1)
+    return torch.cat([letters, stop], dim=-1)
+
+
+def masked_log_probs(logits: torch.Tensor, min_len: int, max_len: int) -> torch.Tensor:
+    """Log-softmax of the logits of every prefix, masked.
+
+    Args:
+        logits: (B, T+1, A+1) logits of the prefixes of length 0..T.
+        min_len: shortest allowed sequence.
+        max_len: longest allowed sequence (T <= max_len).
+
+    Returns:
+        (B, T+1, A+1) log-probabilities; masked actions get about -1e9.
+    """
+    t = torch.arange(logits.shape[1], device=logits.device)
+    mask = action_mask(t, logits.shape[-1] - 1, min_len, max_len)  # (T+1, A+1)
+    return torch.log_softmax(logits.masked_fill(~mask, NEG_INF), dim=-1)
+
+
+class SequencePolicy(nn.Module):
+    """The interface of an autoregressive policy over sequences of at most ``max_len`` tokens.
+
+    Attributes:
+        n_letters: A; the network has A+1 outputs (letters, then STOP).
+        max_len: the longest prefix the network reads.
+        log_z: the learned log partition function (a scalar parameter with its own learning rate).
+    """
+
+    def __init__(self, n_letters: int, max_len: int) -> None:
+        super().__init__()
+        self.n_letters = n_letters
+        self.max_len = max_len
+        self.log_z = nn.Parameter(torch.zeros(()))
+        self.flow: nn.Linear  # the state-flow head log F(s), set by subclasses
+
+    @torch.no_grad()
+    def init_log_z(self, value: float) -> None:
+        """Set log Z, and the bias of the state-flow head, to ``value`` (a warm start)."""
+        self.log_z.fill_(value)
+        self.flow.bias.fill_(value)
+
+    def body_parameters(self) -> list[nn.Parameter]:
+        """Every parameter except ``log_z`` (they share the network's learning rate)."""
+        return [p for name, p in self.named_parameters() if name != "log_z"]
+
+    def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits and state flows of every prefix.
+
+        Args:
+            tokens: (B, T) int64 tokens, T <= max_len; values past a sequence's end are ignored
+                by every prefix that matters (any valid token may sit there).
+
+        Returns:
+            ``logits`` (B, T+1, A+1) and ``log_flow`` (B, T+1): row ``t`` belongs to the prefix
+            of length ``t`` (``t = 0`` is the empty state s_0).
+        """
+        raise NotImplementedError
+
+    def init_cache(self, batch: int) -> Any:
+        """A fresh decoding cache for ``batch`` sequences (see :meth:`step`)."""
+        raise NotImplementedError
+
+    def step(self, cache: Any, t: int, prev: torch.Tensor) -> tuple[torch.Tensor, Any]:
+        """Logits of the prefixes of length ``t``, given the token that made them.
+
+        Call with ``t = 0, 1, ...`` in order; the result equals ``forward(tokens)[0][:, t]``.
+
+        Args:
+            cache: from :meth:`init_cache` or the previous call.
+            t: the prefix length.
+            prev: (B,) the ``t``-th token ``x_t`` (ignored when ``t == 0``).
+
+        Returns:
+            ``logits`` (B, A+1) and the updated cache.
+        """
+        raise NotImplementedError
+
+
+class MLPPolicy(SequencePolicy):
+    """An MLP on the padded one-hot prefix plus a one-hot of the prefix length.
+
+    The first layer is linear in the one-hot input, so the pre-activations of all prefixes are an
+    exclusive cumulative sum of per-position contributions: O(B T A H), one pass.
+
+    Args:
+        n_letters: A.
+        max_len: longest prefix.
+        hidden: width H of every hidden layer.
+        layers: number of hidden layers (>= 1), the first being the one-hot input layer.
+    """
+
+    def __init__(self, n_letters: int, max_len: int, hidden: int = 256, layers: int = 2) -> None:
+        super().__init__(n_letters, max_len)
+        self.inp = nn.Embedding(max_len * n_letters, hidden)  # weight of (position, letter)
+        self.length = nn.Embedding(max_len + 1, hidden)  # one-hot of t, plus the first bias
+        nn.init.normal_(self.inp.weight, std=1.0 / math.sqrt(max_len))
+        nn.init.normal_(self.length.weight, std=0.1)
+        blocks: list[nn.Module] = []
+        for _ in range(layers - 1):
+            blocks += [nn.Linear(hidden, hidden), nn.ReLU()]
+        self.body = nn.Sequential(*blocks)
+        self.head = nn.Linear(hidden, n_letters + 1)
+        self.flow = nn.Linear(hidden, 1)
+
+    def _out(self, pre: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.body(torch.relu(pre))
+        return self.head(h), self.flow(h).squeeze(-1)
+
+    def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        b, t = tokens.shape
+        pos = torch.arange(t, device=tokens.device) * self.n_letters
+        contrib = self.inp(tokens + pos)  # (B, T, H)
+        pre = torch.cat([contrib.new_zeros(b, 1, contrib.shape[-1]), contrib.cumsum(1)], 1)
+        pre = pre + self.length.weight[: t + 1]  # (B, T+1, H)
+        return self._out(pre)
+
+    def init_cache(self, batch: int) -> torch.Tensor:
+        return self.length.weight.new_zeros(batch, self.length.weight.shape[1])  # (B, H)
+
+    def step(
+        self, cache: torch.Tensor, t: int, prev: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if t > 0:
+            cache = cache + self.inp(prev + (t - 1) * self.n_letters)
+        return self.head(self.body(torch.relu(cache + self.length.weight[t]))), cache
+
+
+class _Block(nn.Module):
+    """A pre-norm causal self-attention block with a key/value cache for decoding."""
+
+    def __init__(self, width: int, heads: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.ln1 = nn.LayerNorm(width)
+        self.qkv = nn.Linear(width, 3 * width)
+        self.proj = nn.Linear(width, width)
+        self.ln2 = nn.LayerNorm(width)
+        self.ff = nn.Sequential(nn.Linear(width, 4 * width), nn.GELU(), nn.Linear(4 * width, width))
+
+    def forward(
+        self, x: torch.Tensor, cache: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """x: (B, T, D); with a cache, feed one new position (T = 1): it attends to all."""
+        b, t, d = x.shape
+        q, k, v = self.qkv(self.ln1(x)).view(b, t, 3, self.heads, d // self.heads).unbind(2)
+        q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)  # (B, heads, T, Dh)
+        if cache is not None:
+            k, v = torch.cat([cache[0], k], 2), torch.cat([cache[1], v], 2)
+        a = F.scaled_dot_product_attention(q, k, v, is_causal=cache is None and t > 1)
+        x = x + self.proj(a.transpose(1, 2).reshape(b, t, d))
+        return x + self.ff(self.ln2(x)), (k, v)
+
+
+class TransformerPolicy(SequencePolicy):
+    """A small causal transformer; input ``[BOS, x_1, ..., x_T]``, output ``t`` is state s_t.
+
+    Args:
+        n_letters: A.
+        max_len: longest prefix.
+        hidden: model width (divisible by ``heads``).
+        layers: number of transformer blocks.
+        heads: attention heads.
+    """
+
+    def __init__(
+        self, n_letters: int, max_len: int, hidden: int = 64, layers: int = 3, heads: int = 4
+    ) -> None:
+        super().__init__(n_letters, max_len)
+        self.width, self.heads = hidden, heads
+        self.embed = nn.Embedding(n_letters + 1, hidden)  # letters, then BOS
+        self.pos = nn.Embedding(max_len + 1, hidden)
+        nn.init.normal_(self.embed.weight, std=0.02)
+        nn.init.normal_(self.pos.weight, std=0.02)
+        self.blocks = nn.ModuleList(_Block(hidden, heads) for _ in range(layers))
+        self.ln = nn.LayerNorm(hidden)
+        self.head = nn.Linear(hidden, n_letters + 1)
+        self.flow = nn.Linear(hidden, 1)
+
+    def _out(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.ln(h)
+        return self.head(h), self.flow(h).squeeze(-1)
+
+    def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        b, t = tokens.shape
+        bos = tokens.new_full((b, 1), self.n_letters)
+        x = self.embed(torch.cat([bos, tokens], 1)) + self.pos.weight[: t + 1]  # (B, T+1, D)
+        for block in self.blocks:
+            x, _ = block(x)
+        return self._out(x)
+
+    def init_cache(self, batch: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        empty = self.pos.weight.new_zeros(batch, self.heads, 0, self.width // self.heads)
+        return [(empty, empty) for _ in self.blocks]
+
+    def step(
+        self, cache: list[tuple[torch.Tensor, torch.Tensor]], t: int, prev: torch.Tensor
+    ) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
+        tok = torch.full_like(prev, self.n_letters) if t == 0 else prev
+        x = (self.embed(tok) + self.pos.weight[t]).unsqueeze(1)  # (B, 1, D)
+        new_cache = []
+        for block, kv in zip(self.blocks, cache, strict=True):
+            x, kv = block(x, kv)
+            new_cache.append(kv)
+        return self.head(self.ln(x[:, 0])), new_cache
+
+
+def build_policy(
+    kind: str, n_letters: int, max_len: int, hidden: int, layers: int, heads: int, seed: int
+) -> SequencePolicy:
+    """Build a policy with weights drawn from ``seed`` (the global torch RNG is left untouched).
+
+    Args:
+        kind: ``"mlp"`` or ``"transformer"``.
+        n_letters: A.
+        max_len: longest sequence.
+        hidden: width.
+        layers: hidden layers (MLP) or blocks (transformer).
+        heads: attention heads (transformer only).
+        seed: the initialization seed.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        if kind == "mlp":
+            return MLPPolicy(n_letters, max_len, hidden, layers)
+        if kind == "transformer":
+            return TransformerPolicy(n_letters, max_len, hidden, layers, heads)
+    raise ValueError(f"unknown policy {kind!r}; expected 'mlp' or 'transformer'")

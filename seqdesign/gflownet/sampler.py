@@ -1,0 +1,156 @@
+"""Vectorized sampling of trajectories, and scoring of given sequences, under one policy.
+
+The *model* policy is ``P_F = softmax(masked logits)``: the loss scores it,
+:func:`trajectory_log_pf` computes it, and :func:`sample_trajectories` returns it as ``log_pf``.
+During training, draws may come from a *behavior* policy instead, ``(1 - epsilon) *
+softmax(masked logits / temperature) + epsilon * uniform(allowed actions)``; that is off-policy
+exploration, which trajectory balance allows, and ``log_pf`` stays the model's. With
+``temperature = 1`` and ``epsilon = 0`` the draws follow exactly the distribution the loss trains
+(the reference code sampled with ``softmax(10 * logits / T)`` and scored ``log_softmax(logits)``:
+two different policies).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from seqdesign.errors import TrainingError
+from seqdesign.gflownet.policy import NEG_INF, SequencePolicy, action_mask, masked_log_probs
+
+
+@dataclass(frozen=True)
+class Trajectories:
+    """A batch of complete trajectories (each ends with STOP, forced at ``max_len``).
+
+    Attributes:
+        tokens: (B, max_len) int64, padded with 0 after each length.
+        lengths: (B,) int64.
+        log_pf: (B,) float, sum over the trajectory of log P_F under the model policy
+            (temperature 1, no exploration), STOP included.
+    """
+
+    tokens: torch.Tensor
+    lengths: torch.Tensor
+    log_pf: torch.Tensor
+
+
+@torch.no_grad()
+def sample_trajectories(
+    policy: SequencePolicy,
+    n: int,
+    min_len: int,
+    max_len: int,
+    generator: torch.Generator,
+    temperature: float = 1.0,
+    epsilon: float = 0.0,
+    prefix: torch.Tensor | None = None,
+    prefix_lengths: torch.Tensor | None = None,
+) -> Trajectories:
+    """Sample ``n`` trajectories, one token per step for all of them at once.
+
+    Args:
+        policy: the forward policy.
+        n: batch size B.
+        min_len: shortest allowed sequence.
+        max_len: longest allowed sequence (<= ``policy.max_len``).
+        generator: the source of every random draw (on the policy's device).
+        temperature: divides the logits of the behavior policy (> 0).
+        epsilon: probability of a uniform draw among the allowed actions (training only).
+        prefix: optional (B, >=P) tokens to force at the start of each trajectory.
+        prefix_lengths: (B,) how many prefix tokens to force per row (each ``< max_len`` or
+            ``<= max_len``; a row whose prefix is already ``max_len`` long just stops).
+
+    Returns:
+        The trajectories; ``log_pf`` scores the whole trajectory, forced steps included.
+
+    Raises:
+        TrainingError: the policy's logits are NaN or infinite (its weights diverged).
+    """
+    device = policy.log_z.device
+    a = policy.n_letters
+    tokens = torch.zeros(n, max_len, dtype=torch.long, device=device)
+    lengths = torch.full((n,), max_len, dtype=torch.long, device=device)
+    log_pf = torch.zeros(n, device=device)
+    done = torch.zeros(n, dtype=torch.bool, device=device)
+    prev = torch.zeros(n, dtype=torch.long, device=device)
+    cache = policy.init_cache(n)
+    masks = action_mask(torch.arange(max_len + 1, device=device), a, min_len, max_len)
+    for t in range(max_len + 1):
+        logits, cache = policy.step(cache, t, prev)  # (B, A+1)
+        if not bool(torch.isfinite(logits).all()):
+            raise TrainingError(f"the policy produced NaN or infinite logits at step {t}")
+        mask = masks[t]  # (A+1,)
+        masked = logits.masked_fill(~mask, NEG_INF)
+        log_p = torch.log_softmax(masked, dim=-1)  # the model policy
+        probs = torch.softmax(masked / temperature, dim=-1) if temperature != 1.0 else log_p.exp()
+        if epsilon > 0.0:
+            probs = (1.0 - epsilon) * probs + epsilon * mask / mask.sum()
+        action = torch.multinomial(probs, 1, generator=generator).squeeze(1)  # (B,)
+        if prefix is not None and prefix_lengths is not None and t < prefix.shape[1]:
+            action = torch.where(t < prefix_lengths, prefix[:, t], action)
+        log_pf += torch.where(done, 0.0, log_p.gather(1, action[:, None]).squeeze(1))
+        stop = (action == a) & ~done
+        lengths[stop] = t
+        if t < max_len:
+            tokens[:, t] = torch.where(done | stop, 0, action)
+        done |= stop
+        if bool(done.all()):
+            break
+        prev = action.clamp(max=a - 1)
+    return Trajectories(tokens, lengths, log_pf)
+
+
+def step_log_pf(
+    logits: torch.Tensor, tokens: torch.Tensor, lengths: torch.Tensor, min_len: int, max_len: int
+) -> torch.Tensor:
+    """Log P_F of each action along each sequence's unique trajectory.
+
+    Args:
+        logits: (B, T+1, A+1) from ``policy(tokens)``.
+        tokens: (B, T) int64.
+        lengths: (B,) int64, each <= T.
+        min_len: shortest allowed sequence.
+        max_len: longest allowed sequence.
+
+    Returns:
+        (B, T+1): entry ``t`` is log P_F(x_{t+1} | s_t) for ``t < length``, log P_F(STOP | s_t)
+        at ``t == length``, and 0 after.
+    """
+    b, t = tokens.shape
+    log_p = masked_log_probs(logits, min_len, max_len)  # (B, T+1, A+1)
+    steps = torch.arange(t + 1, device=tokens.device)  # (T+1,)
+    stop = torch.full((b, 1), logits.shape[-1] - 1, dtype=torch.long, device=tokens.device)
+    actions = torch.cat([tokens, stop], 1)  # (B, T+1)
+    actions = torch.where(steps == lengths[:, None], stop, actions)
+    taken = log_p.gather(2, actions.unsqueeze(2)).squeeze(2)  # (B, T+1)
+    return torch.where(steps <= lengths[:, None], taken, 0.0)
+
+
+def trajectory_log_pf(
+    policy: SequencePolicy,
+    tokens: torch.Tensor,
+    lengths: torch.Tensor,
+    min_len: int,
+    max_len: int,
+) -> torch.Tensor:
+    """Log P_F(x) of complete sequences: the log-probability that the policy generates each one.
+
+    On a tree (each sequence has one trajectory) this is also log P_T(x), the terminal
+    distribution of the model policy.
+
+    Args:
+        policy: the forward policy.
+        tokens: (B, T) int64, T <= max_len.
+        lengths: (B,) int64.
+        min_len: shortest allowed sequence.
+        max_len: longest allowed sequence.
+
+    Returns:
+        (B,) log-probabilities (differentiable).
+    """
+    width = int(lengths.max()) if len(lengths) else 0
+    tokens = tokens[:, :width]
+    logits, _ = policy(tokens)
+    return step_log_pf(logits, tokens, lengths, min_len, max_len).sum(1)

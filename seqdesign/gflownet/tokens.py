@@ -1,0 +1,82 @@
+"""Sequences to padded token tensors and back, for the GFlowNet policy.
+
+Token ``i`` is ``alphabet.letters[i]``; the STOP action is token ``len(alphabet)``. Padding
+positions (at and after a sequence's length) hold token 0: every consumer masks them by length.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from seqdesign.alphabet import Alphabet
+from seqdesign.errors import InputError
+
+
+def encode(
+    sequences: list[str], alphabet: Alphabet, max_len: int, device: str | torch.device = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Encode sequences as a padded integer tensor.
+
+    Args:
+        sequences: N sequences over ``alphabet``, each at most ``max_len`` long.
+        alphabet: the letters; token ``i`` is ``alphabet.letters[i]``.
+        max_len: the padded width.
+        device: where the tensors go.
+
+    Returns:
+        ``tokens`` (N, max_len) int64, padded with 0, and ``lengths`` (N,) int64.
+
+    Raises:
+        InputError: a sequence is longer than ``max_len`` or uses a letter outside the alphabet.
+    """
+    lookup = np.full(256, -1, dtype=np.int64)
+    for i, c in enumerate(alphabet.letters):
+        lookup[ord(c)] = i
+    tokens = np.zeros((len(sequences), max_len), dtype=np.int64)
+    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
+    if len(sequences) and lengths.max() > max_len:
+        bad = int(np.argmax(lengths > max_len))
+        raise InputError(
+            f"sequence {bad} is {lengths[bad]} long; the policy takes at most {max_len} tokens"
+        )
+    if len(sequences):
+        # one flat byte buffer for all sequences, scattered into the padded grid
+        flat = np.frombuffer("".join(sequences).encode("ascii", "replace"), dtype=np.uint8)
+        ids = lookup[flat]
+        if (ids < 0).any():
+            pos = int(np.argmax(ids < 0))
+            row = int(np.searchsorted(np.cumsum(lengths), pos, side="right"))
+            raise InputError(
+                f"sequence {row} ({sequences[row]!r}) has letters outside alphabet "
+                f"{alphabet.name!r} ({alphabet.letters})"
+            )
+        rows = np.repeat(np.arange(len(sequences)), lengths)
+        cols = np.arange(flat.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        tokens[rows, cols] = ids
+    return (
+        torch.as_tensor(tokens, device=device),
+        torch.as_tensor(lengths, device=device),
+    )
+
+
+def decode(tokens: torch.Tensor, lengths: torch.Tensor, alphabet: Alphabet) -> list[str]:
+    """Decode a padded token tensor.
+
+    Args:
+        tokens: (N, L) integer tokens; positions at and after each length are ignored.
+        lengths: (N,) sequence lengths.
+        alphabet: the letters.
+
+    Returns:
+        N strings.
+    """
+    letters = np.frombuffer(alphabet.letters.encode("ascii"), dtype=np.uint8)
+    tok = tokens.detach().cpu().numpy()
+    lens = lengths.detach().cpu().numpy()
+    if tok.size == 0:
+        return ["" for _ in range(len(lens))]
+    grid = letters[np.clip(tok, 0, len(letters) - 1)]  # (N, L) uint8
+    raw = grid.tobytes()
+    width = tok.shape[1]
+    return [raw[i * width : i * width + int(n)].decode("ascii") for i, n in enumerate(lens)]

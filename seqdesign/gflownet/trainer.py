@@ -1,0 +1,191 @@
+"""The GFlowNet training loop: on-policy trajectories mixed with offline ones, one Adam step each.
+
+Each step (GFlowNet-AL, Jain et al. 2022):
+
+1. sample ``(1 - gamma) * batch_size`` trajectories from the behavior policy (the model policy
+   with ``train_temperature`` and ``epsilon``-uniform exploration);
+2. optionally refine them by local search (Kim et al. 2023, "Local Search GFlowNets",
+   https://arxiv.org/abs/2310.02710): back-track the last ``local_search_k`` tokens (on an
+   append-only tree the backward policy is deterministic: that is truncation), rebuild with the
+   behavior policy, keep a rebuilt sequence where its reward is higher; the refined sequences join
+   the batch;
+3. draw ``gamma * batch_size`` labeled sequences (offline data; on a tree a sequence's trajectory
+   is unique, so its tokens are its trajectory);
+4. score the whole batch with one call to the reward (cached), and take one Adam step on the TB or
+   SubTB loss of all trajectories, computed in one forward pass, with gradient clipping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from seqdesign.errors import TrainingError
+from seqdesign.gflownet.losses import (
+    check_finite,
+    subtrajectory_balance_loss,
+    trajectory_balance_loss,
+)
+from seqdesign.gflownet.policy import SequencePolicy
+from seqdesign.gflownet.sampler import sample_trajectories, step_log_pf
+from seqdesign.gflownet.settings import GFlowNetSettings
+from seqdesign.gflownet.shaping import LogReward
+from seqdesign.gflownet.tokens import decode, encode
+from seqdesign.space import SequenceSpace
+
+ProgressFn = Callable[[int, int, float, float], None]
+"""``on_step(step, total, loss, log_z)``, called after each step; ``step`` counts from 1."""
+
+
+@dataclass
+class TrainingHistory:
+    """What happened during training, one entry per step.
+
+    Attributes:
+        loss: the loss of each step.
+        log_z: log Z after each step.
+        mean_log_reward: mean log R of the on-policy samples of each step.
+        local_search_accepted: fraction of local-search proposals kept, per step (if enabled).
+    """
+
+    loss: list[float] = field(default_factory=list)
+    log_z: list[float] = field(default_factory=list)
+    mean_log_reward: list[float] = field(default_factory=list)
+    local_search_accepted: list[float] = field(default_factory=list)
+
+
+def _local_search(
+    policy: SequencePolicy,
+    tokens: torch.Tensor,
+    lengths: torch.Tensor,
+    space: SequenceSpace,
+    settings: GFlowNetSettings,
+    generator: torch.Generator,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Back-track ``local_search_k`` tokens of each (B, L) sequence and rebuild; (B, L), (B,)."""
+    cut = (lengths - settings.local_search_k).clamp(min=0)
+    rebuilt = sample_trajectories(
+        policy,
+        len(lengths),
+        space.min_len,
+        space.max_len,
+        generator,
+        temperature=settings.train_temperature,
+        epsilon=settings.epsilon,
+        prefix=tokens,
+        prefix_lengths=cut,
+    )
+    return rebuilt.tokens, rebuilt.lengths
+
+
+def train_policy(
+    policy: SequencePolicy,
+    space: SequenceSpace,
+    reward: LogReward,
+    offline: list[str],
+    settings: GFlowNetSettings,
+    generator: torch.Generator,
+    on_step: ProgressFn | None = None,
+) -> TrainingHistory:
+    """Train ``policy`` in place so that it samples x with probability proportional to R(x).
+
+    Args:
+        policy: the policy to train (on the device of ``generator``).
+        space: the sequences allowed (lengths and alphabet; ``policy.max_len == space.max_len``).
+        reward: gives log R of a batch of sequences (see :class:`~.shaping.ShapedReward`).
+        offline: labeled sequences in the space, mixed into every batch (may be empty: then the
+            batch is all on-policy).
+        settings: the training settings (validated by the caller).
+        generator: the source of every random draw.
+        on_step: progress callback ``(step, total, loss, log_z)``.
+
+    Returns:
+        The per-step history.
+
+    Raises:
+        TrainingError: a loss or gradient became NaN or infinite, or the reward misbehaved.
+    """
+    device = policy.log_z.device
+    s = settings
+    n_off = min(round(s.gamma * s.batch_size), s.batch_size - 1) if offline else 0
+    n_on = s.batch_size - n_off
+    off_tokens, off_lengths = encode(offline, space.alphabet, space.max_len, device)
+    optimizer = torch.optim.Adam(
+        [
+            {"params": policy.body_parameters(), "lr": s.lr},
+            {"params": [policy.log_z], "lr": s.lr_logz},
+        ]
+    )
+    params = list(policy.parameters())
+    history = TrainingHistory()
+    policy.train()
+    for step in range(s.steps):
+        traj = sample_trajectories(
+            policy,
+            n_on,
+            space.min_len,
+            space.max_len,
+            generator,
+            temperature=s.train_temperature,
+            epsilon=s.epsilon,
+        )
+        tokens, lengths = [traj.tokens], [traj.lengths]
+        if s.local_search:
+            ls_tokens, ls_lengths = _local_search(
+                policy, traj.tokens, traj.lengths, space, s, generator
+            )
+            tokens.append(ls_tokens)
+            lengths.append(ls_lengths)
+        seqs = decode(torch.cat(tokens), torch.cat(lengths), space.alphabet)
+        if n_off:
+            idx = torch.randint(len(offline), (n_off,), generator=generator, device=device)
+            tokens.append(off_tokens[idx])
+            lengths.append(off_lengths[idx])
+            seqs += [offline[i] for i in idx.tolist()]
+        log_r_np = reward.log_reward(seqs, step)  # one reward call per step
+        if not np.isfinite(log_r_np).all():
+            raise TrainingError(f"log-reward is not finite at step {step}: {log_r_np}")
+        batch_tokens, batch_lengths = torch.cat(tokens), torch.cat(lengths)
+        log_r = torch.as_tensor(log_r_np, dtype=torch.float32, device=device)
+        if s.local_search:
+            # keep a rebuilt sequence only where it improves on the sequence it came from
+            old, new = slice(0, n_on), slice(n_on, 2 * n_on)
+            better = log_r[new] > log_r[old]  # (n_on,)
+            batch_tokens[new] = torch.where(better[:, None], batch_tokens[new], batch_tokens[old])
+            batch_lengths[new] = torch.where(better, batch_lengths[new], batch_lengths[old])
+            log_r[new] = torch.where(better, log_r[new], log_r[old])
+            history.local_search_accepted.append(float(better.float().mean()))
+
+        width = int(batch_lengths.max())
+        batch_tokens = batch_tokens[:, :width]
+        logits, log_flow = policy(batch_tokens)  # (B, W+1, A+1), (B, W+1)
+        lp = step_log_pf(logits, batch_tokens, batch_lengths, space.min_len, space.max_len)
+        if step == 0:
+            # start log Z (and the state flows) at a lower bound of the true log Z (Jensen)
+            policy.init_log_z(float((log_r - lp.sum(1)).mean().detach()))
+        if s.loss == "tb":
+            loss = trajectory_balance_loss(policy.log_z, lp.sum(1), log_r)
+        else:
+            loss = subtrajectory_balance_loss(
+                policy.log_z, lp, log_flow, batch_lengths, log_r, s.subtb_lambda
+            )
+        check_finite(loss, step)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(params, s.grad_clip)
+        if not bool(torch.isfinite(norm)):
+            raise TrainingError(
+                f"GFlowNet training diverged at step {step}: the gradient norm is {float(norm)}"
+            )
+        optimizer.step()
+
+        history.loss.append(float(loss.detach()))
+        history.log_z.append(float(policy.log_z.detach()))
+        history.mean_log_reward.append(float(log_r[:n_on].mean()))
+        if on_step is not None:
+            on_step(step + 1, s.steps, history.loss[-1], history.log_z[-1])
+    policy.eval()
+    return history
