@@ -10,8 +10,6 @@ import typer
 
 from seqdesign.cli.common import Quiet, Verbose, errors_to_exit, read_input_text, setup_logging
 from seqdesign.errors import ConfigError, InputError
-from seqdesign.io import atomic_write_text, read_records, sniff_format, write_fasta_records
-from seqdesign.oracles import available, get_oracle
 
 
 def oracle_command(
@@ -34,6 +32,9 @@ def oracle_command(
     """Score sequences with oracle NAME and write them labeled, in the input format of `round`."""
     setup_logging(quiet, verbose)
     with errors_to_exit(verbose):
+        from seqdesign.io import atomic_write_text, read_records, sniff_format, write_fasta_records
+        from seqdesign.oracles import available, get_oracle
+
         if list_:
             for info in available():
                 lengths = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -32,18 +32,20 @@ from seqdesign.cli.common import (
     setup_logging,
     split_config,
 )
-from seqdesign.config import build_settings, load_toml, to_toml
-from seqdesign.dataset import Dataset
 from seqdesign.errors import ConfigError, InputError
-from seqdesign.io import atomic_write_text, read_labeled, write_fasta_records
-from seqdesign.loop import Objective, RoundResult, run_round
-from seqdesign.space import SequenceSpace
+
+if TYPE_CHECKING:  # the heavy modules (torch) load inside the command: --help stays instant
+    from seqdesign.dataset import Dataset
+    from seqdesign.loop import Objective, RoundResult
+    from seqdesign.space import SequenceSpace
 
 _ROUND_ID = re.compile(r"^sd_r(\d+)_\d+$")
 
 
 def parse_objectives(specs: list[str] | None) -> list[Objective] | None:
     """``NAME[:max|:min]`` specs -> objectives (None when no spec was given)."""
+    from seqdesign.loop import Objective
+
     if not specs:
         return None
     out = []
@@ -66,6 +68,8 @@ def resolve_space(
     max_length: int | None,
 ) -> SequenceSpace:
     """The length range from the flags, else the range seen in the input; every record checked."""
+    from seqdesign.space import SequenceSpace
+
     if length is not None and (min_length is not None or max_length is not None):
         raise ConfigError("--length cannot be combined with --min-length/--max-length")
     lengths = [len(q) for q in dataset.sequences]
@@ -168,6 +172,10 @@ def round_command(
     """Fit the proxy on LABELED, train the generator, and write N new sequences, best first."""
     setup_logging(quiet, verbose)
     with errors_to_exit(verbose):
+        from seqdesign.config import build_settings, load_toml, to_toml
+        from seqdesign.io import read_labeled
+        from seqdesign.loop import run_round
+
         set_threads()
         check_output(output)
         table, cli = split_config(load_toml(config) if config else {}, str(config))
@@ -240,6 +248,8 @@ def round_command(
 
 def write_outputs(output: str, result: RoundResult, settings_toml: str) -> None:
     """FASTA (+ CSV sidecar + settings with the proxy metrics), each written atomically."""
+    from seqdesign.io import atomic_write_text, write_fasta_records
+
     t = result.table
     head = ["proxy_mean", "proxy_std", "acquisition", "min_dist_to_labeled"]
     fasta = write_fasta_records(

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.table import Table
 
@@ -30,11 +29,7 @@ from seqdesign.cli.common import (
     set_threads,
     setup_logging,
 )
-from seqdesign.config import build_settings, load_toml, to_toml
 from seqdesign.errors import ConfigError
-from seqdesign.io import atomic_write_text, write_fasta_records
-from seqdesign.loop import simulate
-from seqdesign.oracles import get_oracle
 
 SUMMARY_COLUMNS = [
     "round",
@@ -88,6 +83,13 @@ def simulate_command(
     """Run ROUNDS simulated rounds against an oracle and report the metrics of each."""
     setup_logging(quiet, verbose)
     with errors_to_exit(verbose):
+        import numpy as np
+
+        from seqdesign.config import build_settings, load_toml, to_toml
+        from seqdesign.io import atomic_write_text, write_fasta_records
+        from seqdesign.loop import simulate
+        from seqdesign.oracles import get_oracle
+
         set_threads()
         settings = build_settings(
             budget.value,
