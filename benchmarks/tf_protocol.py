@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 
-def run_one(args: tuple[str, str, int, int, int, int, str]) -> dict:
-    method, oracle_name, seed, rounds, n, init, budget = args
+def run_one(args: tuple[str, str, int, int, int, int, str, str]) -> dict:
+    method, oracle_name, seed, rounds, n, init, budget, toml = args
     import torch
 
     torch.set_num_threads(1)
@@ -35,7 +35,9 @@ def run_one(args: tuple[str, str, int, int, int, int, str]) -> dict:
     start = oracle.sample_start(
         init, np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
     )
-    settings = build_settings(budget, flags={"generator": method})
+    import tomllib
+
+    settings = build_settings(budget, tomllib.loads(toml), flags={"generator": method})
     t0 = time.perf_counter()
     res = simulate(
         oracle,
@@ -74,11 +76,12 @@ def main() -> None:
     p.add_argument("-n", type=int, default=100)
     p.add_argument("--init", type=int, default=200)
     p.add_argument("--budget", default="default")
+    p.add_argument("--settings", default="", help="TOML text layered on the budget preset")
     p.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
     p.add_argument("--out", default="bench-out/tf_protocol.csv")
     a = p.parse_args()
     jobs = [
-        (m, t, s, a.rounds, a.n, a.init, a.budget)
+        (m, t, s, a.rounds, a.n, a.init, a.budget, a.settings.replace("\\n", "\n"))
         for t in a.tasks.split(",")
         for s in range(a.seeds)
         for m in a.methods.split(",")

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from seqdesign.errors import (
     ConfigError,
@@ -161,25 +161,27 @@ def errors_to_exit(verbose: bool) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def progress_bars(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
-    """A ``(stage, step, total)`` callback drawing one bar per stage on stderr."""
+def progress_bars(quiet: bool) -> Iterator[Callable[..., None]]:
+    """A ``(stage, step, total, detail="")`` callback drawing one bar per stage on stderr."""
     if quiet or not err_console.is_terminal:
-        yield lambda stage, step, total: None
+        yield lambda stage, step, total, detail="": None
         return
     with Progress(
-        TextColumn("{task.description:>10}"),
+        TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
         console=err_console,
         transient=True,
     ) as bars:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
-        def update(stage: str, step: int, total: int) -> None:
+        def update(stage: str, step: int, total: int, detail: str = "") -> None:
             if stage not in tasks:
                 tasks[stage] = bars.add_task(stage, total=total)
-            bars.update(tasks[stage], completed=step, total=total)
+            bars.update(
+                tasks[stage], completed=step, total=total, description=f"{stage} {detail}".strip()
+            )
 
         yield update
 

@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 ENUMERATE_LIMIT = 200_000
 """Spaces at most this large are enumerated when the generator finds too few new sequences."""
 
-Progress = Callable[[str, int, int], None]
-"""``(stage, step, total)``: called as work advances (stages: proxy, generator)."""
+Progress = Callable[..., None]
+"""``(stage, step, total, detail="")``: called as work advances (stages: proxy, gflownet)."""
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,12 @@ NAMES = ("gfn", "evolution", "random")
 def make_generator(
     name: str,
     settings: RoundSettings,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Callable[..., None] | None = None,
 ) -> Generator:
     """The generator called ``name``, configured from the round's settings.
 
-    ``progress(stage, step, total)`` is called as training advances (GFlowNet only).
+    ``progress(stage, step, total, detail)`` is called as training advances (GFlowNet only;
+    the detail shows the loss and log Z).
     """
     if name == "random":
         from seqdesign.generators.random import RandomGenerator
@@ -39,7 +40,7 @@ def make_generator(
             report = progress
 
             def on_step(step: int, total: int, loss: float, log_z: float) -> None:
-                report("gflownet", step, total)
+                report("gflownet", step, total, f"loss {loss:.3g} logZ {log_z:.3g}")
 
         return GFlowNetGenerator(settings.gflownet, on_step=on_step)
     raise ConfigError(f"unknown generator {name!r}; expected one of {', '.join(NAMES)}")
