@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -23,6 +23,9 @@ from seqdesign.errors import (
     SeqDesignError,
     SpaceTooSmallError,
 )
+
+if TYPE_CHECKING:
+    from seqdesign.config import RoundSettings
 
 USER_ERRORS = (InputError, ConfigError, SpaceTooSmallError, MissingExtraError)
 err_console = Console(stderr=True)
@@ -220,3 +223,29 @@ def split_config(table: dict, source: str) -> tuple[dict, dict]:
         if not isinstance(value, types[key]) or isinstance(value, bool):
             raise ConfigError(f"{source}: {key} = {value!r}; expected {types[key].__name__}")
     return settings, cli
+
+
+def settings_from_options(
+    table: dict,
+    source: str,
+    budget: Budget,
+    generator: GeneratorChoice | None,
+    acquisition: AcquisitionChoice | None,
+    kappa: float | None,
+    device: DeviceChoice,
+) -> RoundSettings:
+    """Round settings: the budget preset, then the --config table, then the flags."""
+    from seqdesign.config import build_settings
+
+    return build_settings(
+        budget.value,
+        table,
+        {
+            "generator": generator.value if generator else None,
+            "acquisition": acquisition.value if acquisition else None,
+            "kappa": kappa,
+            "device": resolve_device(device),
+            "budget": budget.value if budget is not Budget.default else None,
+        },
+        source=source,
+    )

@@ -27,8 +27,8 @@ from seqdesign.cli.common import (
     log,
     progress_bars,
     read_input_text,
-    resolve_device,
     set_threads,
+    settings_from_options,
     setup_logging,
     split_config,
 )
@@ -172,7 +172,7 @@ def round_command(
     """Fit the proxy on LABELED, train the generator, and write N new sequences, best first."""
     setup_logging(quiet, verbose)
     with errors_to_exit(verbose):
-        from seqdesign.config import build_settings, load_toml, to_toml
+        from seqdesign.config import load_toml, to_toml
         from seqdesign.io import read_labeled
         from seqdesign.loop import run_round
 
@@ -189,17 +189,8 @@ def round_command(
             )
         objective = objective or cli.get("objective")
         round_index = round_index or cli.get("round")
-        settings = build_settings(
-            budget.value,
-            table,
-            {
-                "generator": generator.value if generator else None,
-                "acquisition": acquisition.value if acquisition else None,
-                "kappa": kappa,
-                "device": resolve_device(device),
-                "budget": budget.value if budget is not Budget.default else None,
-            },
-            source=str(config or "config"),
+        settings = settings_from_options(
+            table, str(config or "config"), budget, generator, acquisition, kappa, device
         )
         objectives = parse_objectives(objective)
         name, text = read_input_text(labeled)

@@ -25,9 +25,10 @@ from seqdesign.cli.common import (
     err_console,
     errors_to_exit,
     progress_bars,
-    resolve_device,
     set_threads,
+    settings_from_options,
     setup_logging,
+    split_config,
 )
 from seqdesign.errors import ConfigError
 
@@ -85,23 +86,15 @@ def simulate_command(
     with errors_to_exit(verbose):
         import numpy as np
 
-        from seqdesign.config import build_settings, load_toml, to_toml
+        from seqdesign.config import load_toml, to_toml
         from seqdesign.io import atomic_write_text, write_fasta_records
         from seqdesign.loop import simulate
         from seqdesign.oracles import get_oracle
 
         set_threads()
-        settings = build_settings(
-            budget.value,
-            load_toml(config) if config else {},
-            {
-                "generator": generator.value if generator else None,
-                "acquisition": acquisition.value if acquisition else None,
-                "kappa": kappa,
-                "device": resolve_device(device),
-                "budget": budget.value if budget is not Budget.default else None,
-            },
-            source=str(config or "config"),
+        table, _ = split_config(load_toml(config) if config else {}, str(config))
+        settings = settings_from_options(
+            table, str(config or "config"), budget, generator, acquisition, kappa, device
         )
         orc = get_oracle(oracle)
         if out_dir.exists() and any(out_dir.iterdir()):

@@ -43,7 +43,9 @@ def encode_tokens(seqs: list[str], alphabet: Alphabet, max_len: int) -> np.ndarr
     tokens = lookup_table(alphabet)[raw].reshape(len(seqs), max_len)
     if (tokens < 0).any():
         row = int(np.flatnonzero((tokens < 0).any(axis=1))[0])
-        raise ValueError(f"sequence {row} has letters outside the {alphabet.name} alphabet")
+        raise ValueError(
+            f"sequence {row} ({seqs[row]!r}) has letters outside the {alphabet.name} alphabet"
+        )
     return tokens
 
 

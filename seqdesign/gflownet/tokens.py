@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from seqdesign.alphabet import Alphabet
+from seqdesign.encoding import encode_tokens
 from seqdesign.errors import InputError
 
 
@@ -30,30 +31,15 @@ def encode(
     Raises:
         InputError: a sequence is longer than ``max_len`` or uses a letter outside the alphabet.
     """
-    lookup = np.full(256, -1, dtype=np.int64)
-    for i, c in enumerate(alphabet.letters):
-        lookup[ord(c)] = i
-    tokens = np.zeros((len(sequences), max_len), dtype=np.int64)
-    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
-    if len(sequences) and lengths.max() > max_len:
-        bad = int(np.argmax(lengths > max_len))
+    try:
+        padded = encode_tokens(sequences, alphabet, max_len)  # (N, L), padded with A
+    except ValueError as e:
         raise InputError(
-            f"sequence {bad} is {lengths[bad]} long; the policy takes at most {max_len} tokens"
-        )
-    if len(sequences):
-        # one flat byte buffer for all sequences, scattered into the padded grid
-        flat = np.frombuffer("".join(sequences).encode("ascii", "replace"), dtype=np.uint8)
-        ids = lookup[flat]
-        if (ids < 0).any():
-            pos = int(np.argmax(ids < 0))
-            row = int(np.searchsorted(np.cumsum(lengths), pos, side="right"))
-            raise InputError(
-                f"sequence {row} ({sequences[row]!r}) has letters outside alphabet "
-                f"{alphabet.name!r} ({alphabet.letters})"
-            )
-        rows = np.repeat(np.arange(len(sequences)), lengths)
-        cols = np.arange(flat.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        tokens[rows, cols] = ids
+            f"{e}; the policy takes at most {max_len} {alphabet.name} letters"
+        ) from None
+    pad = padded == len(alphabet)
+    lengths = (~pad).sum(axis=1)
+    tokens = np.where(pad, 0, padded)
     return (
         torch.as_tensor(tokens, device=device),
         torch.as_tensor(lengths, device=device),
