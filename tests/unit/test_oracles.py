@@ -10,12 +10,12 @@ from importlib.resources import files
 
 import numpy as np
 import pytest
-from seqdesign.oracles import OracleInfo, available, get_oracle, register
-from seqdesign.oracles.base import Oracle
-from seqdesign.oracles.tf_binding import TFBindingOracle, kmer_indices, kmers_of, shipped_tfs
 
 from seqdesign.alphabet import DNA
 from seqdesign.errors import ConfigError, InputError, SeqDesignError, SpaceTooSmallError
+from seqdesign.oracles import OracleInfo, available, get_oracle, register
+from seqdesign.oracles.base import Oracle
+from seqdesign.oracles.tf_binding import TFBindingOracle, kmer_indices, kmers_of, shipped_tfs
 from seqdesign.space import SequenceSpace
 
 SHIPPED = ["CRX_REF_R1", "FOXC1_REF_R1", "KLF1_REF_R1", "PAX6_REF_R1", "SIX6_REF_R1"]
