@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import tomllib
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--budget", default="default")
     p.add_argument("-n", type=int, default=128)
+    p.add_argument("--settings", default="", help="TOML text layered on the budget preset")
     a = p.parse_args()
     oracle = get_oracle("tfbind8-SIX6_REF_R1")
     start = oracle.sample_start(len(oracle.bottom_half()), np.random.default_rng(0))
@@ -40,7 +42,8 @@ def main() -> None:
     rows = []
     for method in a.methods.split(","):
         for seed in range(a.seeds):
-            settings = build_settings(a.budget, flags={"generator": method})
+            table = tomllib.loads(a.settings.replace("\\n", "\n"))
+            settings = build_settings(a.budget, table, flags={"generator": method})
             t0 = time.perf_counter()
             res = run_round(data, oracle.space, a.n, settings, seed)
             seqs = res.table["sequence"].tolist()
