@@ -93,7 +93,7 @@ AcquisitionOpt = Annotated[
     ),
 ]
 KappaOpt = Annotated[
-    float | None, typer.Option("--kappa", help="UCB weight on the ensemble std [default: 1.0].")
+    float | None, typer.Option("--kappa", help="UCB weight on the ensemble std [default: 0.1].")
 ]
 
 

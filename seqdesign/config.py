@@ -48,7 +48,7 @@ class RoundSettings:
 
     generator: str = "gfn"
     acquisition: str = "ucb"
-    kappa: float = 1.0
+    kappa: float = 0.1
     oversample: int = 20
     budget: str = "default"
     device: str = "cpu"
