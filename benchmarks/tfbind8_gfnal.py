@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import argparse
 import time
-import tomllib
 
 import numpy as np
 import pandas as pd
+import tomllib
 
 
 def main() -> None:

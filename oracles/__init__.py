@@ -18,12 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from seqdesign.alphabet import DNA
+from seqdesign.errors import ConfigError
 from seqdesign.oracles.base import Oracle
 from seqdesign.oracles.tf_binding import SOURCE as _TF_SOURCE
 from seqdesign.oracles.tf_binding import TFBindingOracle, shipped_tfs
-
-from seqdesign.alphabet import DNA
-from seqdesign.errors import ConfigError
 
 __all__ = [
     "Oracle",

@@ -14,10 +14,10 @@ from importlib.resources import files
 from typing import TYPE_CHECKING
 
 import numpy as np
-from seqdesign.oracles.base import Oracle, _check_n
 
 from seqdesign.alphabet import DNA
 from seqdesign.errors import ConfigError, InputError, SpaceTooSmallError
+from seqdesign.oracles.base import Oracle, _check_n
 from seqdesign.space import SequenceSpace
 
 if TYPE_CHECKING:
