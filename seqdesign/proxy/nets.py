@@ -89,6 +89,7 @@ class EnsembleCNN(nn.Module):
             bound = 1.0 / math.sqrt(fan_in)
             with torch.no_grad():
                 conv.weight.uniform_(-bound, bound, generator=gen)
+                assert conv.bias is not None  # created with bias=True
                 conv.bias.uniform_(-bound, bound, generator=gen)
         self.head = StackedLinear(members, channels, hidden, gen)
         self.out = StackedLinear(members, hidden, outputs, gen)
