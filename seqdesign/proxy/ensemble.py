@@ -183,6 +183,8 @@ class DeepEnsemble:
                 for name, p in self.model_.named_parameters():
                     p.copy_(best_state[name])
         self.steps_ = step
+        if on_step is not None and step < s.max_steps:
+            on_step(s.max_steps, s.max_steps)  # stopped early: the bar ends full
         self.std_scale_ = 1.0
         self.metrics_ = self._heldout_metrics(seqs, y, fold) if fold[0] >= 0 else {}
         log.debug(
