@@ -138,7 +138,8 @@ def run_round(
             extra = [q for q in space.enumerate() if q not in seen]
         else:
             extra = [q for q in space.random(max(20 * n, 1024), sample_rng) if q not in seen]
-        extra = [q for q in dict.fromkeys(extra) if q not in set(pool)]
+        in_pool = set(pool)
+        extra = [q for q in dict.fromkeys(extra) if q not in in_pool]
         if extra:
             pool, scores = eligible(
                 pool + extra, np.concatenate([scores, reward(extra)]), space, seen
