@@ -241,6 +241,49 @@ class EhrlichOracle(Oracle):
         tail = np.full(self.length - body.size, body[-1], dtype=np.int64)
         return self.decode(np.concatenate([body, tail])[None, :])[0]
 
+    def top_k_mean(self, k: int) -> float | None:
+        """Mean of the ``k`` best scores: exact where enumerable, else 1.0 once shown to be.
+
+        The space is usually far too large to enumerate, but the maximum (1.0) is known, so the
+        K best average 1.0 as soon as K distinct optima exist; :meth:`optima` finds them (never
+        assumes them). None when fewer turned up.
+
+        Raises:
+            ConfigError: ``k < 1``.
+        """
+        if self.landscape() is not None:
+            return super().top_k_mean(k)
+        if k < 1:
+            raise ConfigError(f"top_k_mean: expected k >= 1, got {k}")
+        return self.max_score if len(self.optima(k)) >= k else None
+
+    def optima(self, k: int, max_waves: int = 8, wave_size: int = 2000) -> list[str]:
+        """Up to ``k`` distinct sequences that score 1.0, each checked by the function itself.
+
+        A breadth-first walk over single substitutions from :meth:`optimum`: every mutant that
+        scores 1.0 joins, and the next wave mutates the newcomers (at most ``wave_size`` of them,
+        ``max_waves`` waves). Deterministic.
+        """
+        wave = self.encode([self.optimum()])  # (1, L)
+        found = {wave[0].tobytes(): wave[0]}
+        pos = np.arange(self.length)
+        for _ in range(max_waves):
+            if len(found) >= k or not len(wave):
+                break
+            mutants = np.repeat(wave[:, None, None, :], self.length, axis=1)  # (n, L, 1, L)
+            mutants = np.repeat(mutants, self.states, axis=2)  # (n, L, v, L)
+            mutants[:, pos, :, pos] = np.arange(self.states)[None, None, :]  # (L, n, v) view
+            flat = mutants.reshape(-1, self.length)
+            fresh: dict[bytes, np.ndarray] = {}
+            for row in flat[self.score_tokens(flat) >= self.max_score]:
+                key = row.tobytes()
+                if key not in found and key not in fresh:
+                    fresh[key] = row
+            found.update(fresh)
+            wave = np.array(list(fresh.values())[:wave_size], dtype=np.int64)
+            wave = wave.reshape(-1, self.length)
+        return self.decode(np.stack(list(found.values()))[:k])
+
     def sample_start(self, n: int, rng: np.random.Generator) -> list[str]:
         """``n`` distinct feasible sequences: paths of the Markov chain from its stationary law.
 

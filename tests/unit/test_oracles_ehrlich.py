@@ -36,7 +36,7 @@ def test_preset(ehrlich):
         ehrlich.space.alphabet == PROTEIN and ehrlich.space.min_len == ehrlich.space.max_len == 32
     )
     assert ehrlich.motifs.shape == ehrlich.offsets.shape == (4, 4)
-    assert ehrlich.top_k_mean(100) is None and ehrlich.max_score == 1.0
+    assert ehrlich.max_score == 1.0
 
 
 def test_transition_matrix(ehrlich):
@@ -129,6 +129,23 @@ def test_small_space_is_enumerable():
     seqs, scores = o.landscape()
     assert len(seqs) == 4**6
     np.testing.assert_array_equal(scores[:, 0], [naive_score(o, s) for s in seqs])
+
+
+def test_top_k_limit_is_certified_by_optima_the_function_scores_one(ehrlich):
+    optima = ehrlich.optima(100)
+    assert len(set(optima)) == 100
+    np.testing.assert_array_equal(ehrlich(optima)[:, 0], 1.0)
+    assert ehrlich.top_k_mean(100) == 1.0
+    # on an enumerable space the walk finds only true optima, and the limit is the exact one
+    o = EhrlichOracle(states=4, length=7, motifs=2, motif_length=2, quantization=2, seed=3)
+    seqs, scores = o.landscape()
+    true_optima = {s for s, v in zip(seqs, scores[:, 0]) if v == 1.0}
+    walked = o.optima(10**6)
+    assert set(walked) <= true_optima and len(walked) > 1
+    assert o.top_k_mean(len(true_optima)) == 1.0
+    assert o.top_k_mean(len(true_optima) + 1) < 1.0
+    tiny = EhrlichOracle(states=4, length=8, motifs=2, motif_length=4, seed=0, name="tiny")
+    assert len(tiny.optima(10)) < 10  # few optima: the walk does not invent more
 
 
 @pytest.mark.parametrize(
