@@ -47,6 +47,7 @@ class DeviceChoice(str, Enum):
 
 class GeneratorChoice(str, Enum):
     gfn = "gfn"
+    gfn_edit = "gfn-edit"
     mogfn = "mogfn"
     nsga2 = "nsga2"
     evolution = "evolution"
@@ -89,9 +90,11 @@ GeneratorOpt = Annotated[
     GeneratorChoice | None,
     typer.Option(
         "--generator",
-        help="gfn: GFlowNet; mogfn: preference-conditioned GFlowNet (MOGFN-PC), several "
+        help="gfn: GFlowNet; gfn-edit: GFlowNet over at most --max-edits substitutions of a "
+        "--parent (fixed length); mogfn: preference-conditioned GFlowNet (MOGFN-PC), several "
         "objectives; nsga2: NSGA-II on the proxy, several objectives; evolution: AdaLead-style; "
-        "random. [default: gfn for one objective, mogfn for several (gfn with ehvi)]",
+        "random. [default: gfn for one objective, mogfn for several (gfn with ehvi); gfn-edit "
+        "instead of gfn from length 64 with --parent/--max-edits]",
     ),
 ]
 AcquisitionOpt = Annotated[

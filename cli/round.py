@@ -339,7 +339,7 @@ def round_command(
             alpha.name,
             space.min_len,
             space.max_len,
-            resolve_generator(settings, len(dataset.objectives)),
+            resolve_generator(settings, len(dataset.objectives), space),
         )
         with progress_bars(quiet) as progress:
             result = run_round(

@@ -30,6 +30,19 @@ from seqdesign.cli.common import (
     setup_logging,
     split_config,
 )
+from seqdesign.cli.constraint_options import (
+    AllowedOpt,
+    FixedOpt,
+    ForbidOpt,
+    ForbidRegexOpt,
+    ForbidSiteOpt,
+    GcOpt,
+    GcWindowOpt,
+    MaxEditsOpt,
+    MaxHomopolymerOpt,
+    ParentOpt,
+    build_constraints,
+)
 from seqdesign.errors import ConfigError
 
 SUMMARY_COLUMNS = [
@@ -80,10 +93,24 @@ def simulate_command(
     device: DeviceOpt = DeviceChoice.auto,
     config: ConfigOpt = None,
     budget: BudgetOpt = Budget.default,
+    fixed: FixedOpt = None,
+    allowed: AllowedOpt = None,
+    forbid: ForbidOpt = None,
+    forbid_regex: ForbidRegexOpt = None,
+    forbid_site: ForbidSiteOpt = None,
+    gc: GcOpt = None,
+    gc_window: GcWindowOpt = None,
+    max_homopolymer: MaxHomopolymerOpt = None,
+    parent: ParentOpt = None,
+    max_edits: MaxEditsOpt = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
-    """Run ROUNDS simulated rounds against an oracle and report the metrics of each."""
+    """Run ROUNDS simulated rounds against an oracle and report the metrics of each.
+
+    The design constraints of `round` (flags or a [constraints] table in --config) apply to
+    every round's proposals; the starting sequences are the oracle's and may break them.
+    """
     setup_logging(quiet, verbose)
     with errors_to_exit(verbose):
         import numpy as np
@@ -92,14 +119,34 @@ def simulate_command(
         from seqdesign.io import atomic_write_text, write_fasta_records
         from seqdesign.loop import resolve_generator, simulate
         from seqdesign.oracles import get_oracle
+        from seqdesign.space import SequenceSpace
 
         set_threads()
-        table, _ = split_config(load_toml(config) if config else {}, str(config))
+        loaded = load_toml(config) if config else {}
+        constraint_table = loaded.pop("constraints", {})
+        table, _ = split_config(loaded, str(config))
         settings = settings_from_options(
             table, str(config or "config"), budget, generator, acquisition, kappa, device
         )
         orc = get_oracle(oracle)
-        resolve_generator(settings, orc.n_objectives)  # a wrong combination fails before work
+        constraints = build_constraints(
+            constraint_table,
+            str(config or "config"),
+            orc.space.alphabet,
+            fixed=fixed,
+            allowed=allowed,
+            forbid=forbid,
+            forbid_regex=forbid_regex,
+            forbid_site=forbid_site,
+            gc=gc,
+            gc_window=gc_window,
+            max_homopolymer=max_homopolymer,
+            parent=parent,
+            max_edits=max_edits,
+        )
+        space = SequenceSpace(orc.space.alphabet, orc.space.min_len, orc.space.max_len, constraints)
+        # a wrong combination fails before work
+        generator_name = resolve_generator(settings, orc.n_objectives, space)
         ref = orc.reference_point() if orc.n_objectives > 1 else None
         if out_dir.exists() and any(out_dir.iterdir()):
             raise ConfigError(f"--out-dir {out_dir}: exists and is not empty; choose a new folder")
@@ -117,7 +164,8 @@ def simulate_command(
                     "init": init,
                     **({"hv_reference": [float(v) for v in ref]} if ref is not None else {}),
                 },
-            ),
+            )
+            + constraints.to_toml(),
         )
         start = orc.sample_start(
             init, np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
@@ -153,7 +201,7 @@ def simulate_command(
         with progress_bars(quiet) as progress:
             res = simulate(
                 orc,
-                orc.space,
+                space,
                 names,
                 start,
                 rounds,
@@ -179,7 +227,6 @@ def simulate_command(
             )
         summary = res.summary[[c for c in SUMMARY_COLUMNS if c in res.summary.columns]]
         atomic_write_text(out_dir / "summary.csv", summary.to_csv(index=False, float_format="%.6g"))
-        generator_name = resolve_generator(settings, orc.n_objectives)
         print_summary(summary, f"{orc.name}, {generator_name}, seed {seed}")
 
 

@@ -32,7 +32,7 @@ PROXY_BUDGETS: dict[str, dict[str, Any]] = {
     "thorough": {"max_steps": 6000, "members": 8},
 }
 EVOLUTION_BUDGETS = {"fast": 4_000, "default": 15_000, "thorough": 50_000}
-GENERATORS = ("auto", "gfn", "mogfn", "nsga2", "evolution", "random")
+GENERATORS = ("auto", "gfn", "gfn-edit", "mogfn", "nsga2", "evolution", "random")
 ACQUISITIONS = ("ucb", "ei", "ts", "mean", "ehvi")
 
 
@@ -41,8 +41,9 @@ class RoundSettings:
     """Everything one round needs besides its data.
 
     Attributes:
-        generator: ``auto`` (``gfn`` for one objective, ``mogfn`` for several), ``gfn``,
-            ``mogfn``, ``nsga2``, ``evolution`` or ``random``.
+        generator: ``auto`` (``gfn`` for one objective, ``mogfn`` for several; ``gfn-edit``
+            for long sequences near parents, see :func:`seqdesign.loop.resolve_generator`),
+            ``gfn``, ``gfn-edit``, ``mogfn``, ``nsga2``, ``evolution`` or ``random``.
         acquisition: ``ucb``, ``ei``, ``ts``, ``mean`` or ``ehvi`` (several objectives only;
             ``ei`` one objective only).
         kappa: UCB's weight on the (recalibrated) ensemble standard deviation.

@@ -19,7 +19,7 @@ from seqdesign.config import RoundSettings
 from seqdesign.dataset import Dataset
 from seqdesign.distance import nearest
 from seqdesign.errors import ConfigError, InputError, SpaceTooSmallError
-from seqdesign.generators import VECTOR_GENERATORS, make_generator
+from seqdesign.generators import VECTOR_GENERATORS, make_generator, prefers_edits
 from seqdesign.metrics import campaign_metrics
 from seqdesign.moacquisition import MultiObjectiveAcquisition
 from seqdesign.multiobjective import hypervolume, pareto_ranks
@@ -141,7 +141,7 @@ def run_round(
         assert multi is not None
         return multi.per_objective(multi.normalize(proxy.posterior(seqs).samples))
 
-    name = resolve_generator(settings, len(objectives))
+    name = resolve_generator(settings, len(objectives), space)
     generator = make_generator(name, settings, progress)
     gen_data = dataset.subset(np.array([space.contains(q) for q in dataset.sequences], dtype=bool))
     generator.fit(vector_reward if name in VECTOR_GENERATORS else reward, gen_data, space, gen_rng)
@@ -182,26 +182,36 @@ def run_round(
     return RoundResult(table, dict(proxy.metrics_), time.perf_counter() - t0)
 
 
-def resolve_generator(settings: RoundSettings, n_objectives: int) -> str:
+def resolve_generator(
+    settings: RoundSettings, n_objectives: int, space: SequenceSpace | None = None
+) -> str:
     """The generator a round uses: ``auto`` is ``gfn`` for one objective, ``mogfn`` for several
-    (``gfn`` on EHVI, i.e. MOGFN-AL, with ``--acquisition ehvi``).
+    (``gfn`` on EHVI, i.e. MOGFN-AL, with ``--acquisition ehvi``). Where ``gfn`` would be chosen
+    and ``space`` has parents with ``max_edits`` at a length of at least
+    :data:`~seqdesign.generators.EDIT_MIN_LENGTH`, ``auto`` is ``gfn-edit`` (the edit process).
 
     Raises:
-        ConfigError: a generator or acquisition that needs several objectives got one, or
-            ``ei`` got several.
+        ConfigError: a generator or acquisition that needs several objectives got one, ``ei``
+            got several, or ``gfn-edit`` has no parents to edit.
     """
     name, acq = settings.generator, settings.acquisition
+    if name == "gfn-edit" and space is not None and space.rules.parent_tokens is None:
+        raise ConfigError(
+            "generator 'gfn-edit' needs --parent sequences of the design length and --max-edits "
+            "(a fixed length, every parent that long); use 'gfn' otherwise"
+        )
+    gfn = "gfn-edit" if prefers_edits(space) else "gfn"
     if n_objectives == 1:
         if name in VECTOR_GENERATORS or acq == "ehvi":
             what = f"generator {name!r}" if name in VECTOR_GENERATORS else "acquisition 'ehvi'"
             raise ConfigError(f"{what} needs several objectives; the data has one")
-        return "gfn" if name == "auto" else name
+        return gfn if name == "auto" else name
     if acq == "ei":
         raise ConfigError(
             "acquisition 'ei' is for one objective; with several use ucb, mean, ts or ehvi"
         )
     if name == "auto":
-        return "gfn" if acq == "ehvi" else "mogfn"
+        return gfn if acq == "ehvi" else "mogfn"
     return name
 
 

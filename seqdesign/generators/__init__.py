@@ -10,10 +10,24 @@ from seqdesign.generators.base import Generator, RewardFn
 
 if TYPE_CHECKING:
     from seqdesign.config import RoundSettings
+    from seqdesign.space import SequenceSpace
 
-NAMES = ("gfn", "mogfn", "nsga2", "evolution", "random")
+NAMES = ("gfn", "gfn-edit", "mogfn", "nsga2", "evolution", "random")
 VECTOR_GENERATORS = ("mogfn", "nsga2")
 """Generators whose ``fit`` takes per-objective values (N, K) rather than one score (N,)."""
+EDIT_MIN_LENGTH = 64
+"""``auto`` picks ``gfn-edit`` over ``gfn`` from this length on, when the space has parents with
+``max_edits`` (substitutions: a fixed length). Measured on Ehrlich landscapes (20 letters,
+k in {4, 8}, the same budget): see ``benchmarks/edit_gfn.py`` and its commit message."""
+
+
+def prefers_edits(space: SequenceSpace | None) -> bool:
+    """True when ``auto`` should design by edits: parents of the fixed length, long enough."""
+    return (
+        space is not None
+        and space.rules.parent_tokens is not None
+        and space.max_len >= EDIT_MIN_LENGTH
+    )
 
 
 def make_generator(
@@ -50,6 +64,10 @@ def make_generator(
         from seqdesign.generators.gfn import GFlowNetGenerator
 
         return GFlowNetGenerator(settings.gflownet, on_step=on_step)
+    if name == "gfn-edit":
+        from seqdesign.generators.gfn_edit import GFlowNetEditGenerator
+
+        return GFlowNetEditGenerator(settings.gflownet, on_step=on_step)
     if name == "mogfn":
         from seqdesign.generators.mogfn import MOGFNGenerator
 
@@ -57,4 +75,12 @@ def make_generator(
     raise ConfigError(f"unknown generator {name!r}; expected one of {', '.join(NAMES)}")
 
 
-__all__ = ["NAMES", "VECTOR_GENERATORS", "Generator", "RewardFn", "make_generator"]
+__all__ = [
+    "EDIT_MIN_LENGTH",
+    "NAMES",
+    "VECTOR_GENERATORS",
+    "Generator",
+    "RewardFn",
+    "make_generator",
+    "prefers_edits",
+]

@@ -96,7 +96,7 @@ class GFlowNetGenerator:
             s.policy, len(space.alphabet), space.max_len, s.hidden, s.layers, s.heads, init_seed
         ).to(device)
         generator = torch.Generator(device=device).manual_seed(train_seed)
-        shaped = ShapedReward(_floor_infeasible(reward, space), s)
+        shaped = ShapedReward(floor_infeasible(reward, space), s)
         if offline:
             shaped.calibrate(offline)
         history = train_policy(policy, space, shaped, offline, s, generator, self.on_step)
@@ -180,7 +180,7 @@ class GFlowNetGenerator:
         return torch.cat(out).double().cpu().numpy() if out else np.zeros(0)
 
 
-def _floor_infeasible(reward: RewardFn, space: SequenceSpace) -> RewardFn:
+def floor_infeasible(reward: RewardFn, space: SequenceSpace) -> RewardFn:
     """``reward`` where the space's constraints hold, ``-inf`` (the reward floor) elsewhere.
 
     Only feasible sequences reach ``reward`` (the proxy is not asked about the others).

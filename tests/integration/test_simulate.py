@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import numpy as np
@@ -116,6 +117,28 @@ def test_simulate_unknown_oracle(tmp_path, cli, assert_user_error):
     res = cli("simulate", "--oracle", "nope", "--out-dir", tmp_path / "D", "--rounds", 1)
     assert_user_error(res, None, "unknown oracle 'nope'")
     assert not (tmp_path / "D").exists()
+
+
+def test_simulate_runs_under_constraints(tmp_path, cli, small_config, read_fasta, write_fasta):
+    """The constraint flags of `round` and a [constraints] table both reach every round."""
+    parent = write_fasta(tmp_path / "wt.fasta", [("wt", "", "ACGTTGCA")])
+    config = tmp_path / "c.toml"
+    config.write_text(small_config.read_text() + '\n[constraints]\nforbid = "CCNGG"\n')
+    out = tmp_path / "D"
+    args = ["simulate", "--oracle", "tfbind8", "--rounds", 2, "-n", 6, "--init", 30]
+    args += ["--budget", "fast", "--generator", "random", "--config", config, "--out-dir", out]
+    args += ["--fixed", "1-2:AC", "--max-homopolymer", 2, "--parent", parent, "--max-edits", 4]
+    res = cli(*args)
+    assert res.exit_code == 0, res.stderr
+    seqs = [q for r in (1, 2) for _, _, q in read_fasta(out / f"round_{r}.fasta")]
+    assert len(seqs) == 12
+    for q in seqs:
+        assert q[:2] == "AC" and not re.search("CC[ACGT]GG", q)  # CCNGG is its own complement
+        assert all(q[i] != q[i + 1] or q[i] != q[i + 2] for i in range(6))
+        assert sum(a != b for a, b in zip(q, "ACGTTGCA")) <= 4
+    written = tomllib.loads((out / "settings.toml").read_text())["constraints"]
+    assert written["fixed"] == ["1-2:AC"] and written["forbid"] == ["CCNGG"]
+    assert written["max_edits"] == 4 and written["parents"] == ["ACGTTGCA"]
 
 
 # --- the library loop ------------------------------------------------------------------------

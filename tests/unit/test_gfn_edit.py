@@ -1,0 +1,208 @@
+"""The edit-process GFlowNet: masks, backward policy, offline trajectories, training, sampling."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from seqdesign.alphabet import DNA, PROTEIN
+from seqdesign.constraints import Constraints
+from seqdesign.dataset import Dataset
+from seqdesign.encoding import encode_tokens
+from seqdesign.errors import ConfigError
+from seqdesign.generators.gfn_edit import GFlowNetEditGenerator
+from seqdesign.gflownet.edit_policy import build_edit_policy, edit_log_pf, sample_edits
+from seqdesign.gflownet.edits import EditEnv, log_pb, log_pb_steps, offline_trajectories
+from seqdesign.gflownet.settings import GFlowNetSettings
+from seqdesign.gflownet.tokens import decode
+from seqdesign.space import SequenceSpace
+
+L, K = 30, 3
+P1 = "ACG" + "ACGT" * 6 + "CAT"  # meets --fixed 1-3:ACG, breaks --allowed 10:AC (a G there)
+P2 = "TCG" + "AGGT" * 6 + "GAT"  # breaks both: two of its three edits are forced
+
+
+@pytest.fixture(scope="module")
+def dna_space() -> SequenceSpace:
+    rules = Constraints(
+        parents=(P1, P2), max_edits=K, fixed=("1-3:ACG",), allowed=("10:AC",), max_homopolymer=3
+    )
+    return SequenceSpace(DNA, L, L, rules)
+
+
+def _strings(tokens: torch.Tensor, alphabet=DNA) -> list[str]:
+    return decode(tokens, torch.full((len(tokens),), tokens.shape[1]), alphabet)
+
+
+def test_samples_stay_within_k_edits_and_honour_letters_and_runs(dna_space):
+    env = EditEnv.from_space(dna_space, "cpu")
+    policy = build_edit_policy(env, 16, 1, seed=0)
+    # heavy exploration: the masks, not the (untrained) policy, keep the draws valid
+    traj = sample_edits(policy, env, 1500, torch.Generator().manual_seed(0), epsilon=0.7)
+    seqs = _strings(traj.tokens)
+    assert int(traj.n_edits.max()) <= K
+    assert all(q[:3] == "ACG" and q[9] in "AC" for q in seqs)
+    assert all(max(len(list(g)) for _, g in itertools.groupby(q)) <= 3 for q in seqs)
+    parents = np.array([list(P1), list(P2)])
+    dist = (np.array([list(q) for q in seqs])[:, None, :] != parents[None]).sum(2)  # (N, 2)
+    used = dist[np.arange(len(seqs)), traj.parent.numpy()]
+    assert (used == traj.n_edits.numpy()).all()  # each edit changes a letter; none is undone
+    assert dna_space.check(seqs).all()
+    assert set(traj.parent.tolist()) == {0, 1}
+    # P2 needs two forced edits: its trajectories never spend more than one edit elsewhere
+    from_p2 = traj.parent.numpy() == 1
+    assert (dist[from_p2, 1] >= 2).all()
+
+
+def test_stop_is_forced_at_k_and_waits_for_forced_edits(dna_space):
+    env = EditEnv.from_space(dna_space, "cpu")
+    a = env.n_letters
+    yes = torch.tensor([True, True])
+    state = env.initial(torch.tensor([0, 1]))
+    mask = env.action_mask(state)
+    assert not mask[:, -1].any()  # both parents break --allowed 10:AC: no STOP yet
+    assert mask[1, :-1].reshape(L, a)[20].any()  # P2 (two forced edits) has one to spare
+    state = env.apply(state, torch.tensor([9, 5]), torch.tensor([0, 1]), yes)
+    mask = env.action_mask(state)
+    assert bool(mask[0, -1]) and not bool(mask[1, -1])  # P1 fixed; P2 still breaks 1 and 10
+    p2 = mask[1, :-1].reshape(L, a)
+    assert not p2[20].any() and p2[0].any() and p2[9].any()  # its budget is for the forced
+    state = env.apply(state, torch.tensor([20, 0]), torch.tensor([3, 0]), yes)
+    state = env.apply(state, torch.tensor([25, 9]), torch.tensor([3, 0]), yes)
+    last = env.action_mask(state)
+    assert state.n_edits.tolist() == [K, K]
+    assert not last[:, :-1].any() and last[:, -1].all()  # at k edits only STOP remains
+
+
+def test_log_pb_sums_to_minus_log_n_factorial():
+    n = torch.arange(0, 6)
+    steps = log_pb_steps(n, 5)
+    assert torch.allclose(steps.sum(1), -torch.lgamma(n.float() + 1), atol=1e-5)
+    assert torch.allclose(steps[3, :3], -torch.log(torch.tensor([1.0, 2.0, 3.0])))
+
+
+def test_log_pb_counts_every_parent_within_reach():
+    parent = "ACGTACGTAC"
+    other = "TCGTACGTAC"  # one edit from the first
+    space = SequenceSpace(DNA, 10, 10, Constraints(parents=(parent, other), max_edits=2))
+    env = EditEnv.from_space(space, "cpu")
+    tokens = torch.as_tensor(encode_tokens(["ACGTACGTTT", "TCGTACGTAA"], DNA, 10))  # (2, 10)
+    traj = offline_trajectories(env, tokens, torch.Generator().manual_seed(1))
+    # the first is 2 edits from parent 0 only; the second 1 from parent 1 and 2 from parent 0
+    got = log_pb(env, traj)
+    assert traj.parent[0] == 0 and int(traj.n_edits[0]) == 2
+    assert math.isclose(float(got[0]), -math.log(2), abs_tol=1e-5)
+    n1 = int(traj.n_edits[1])
+    assert math.isclose(float(got[1]), -math.lgamma(n1 + 1) - math.log(2), abs_tol=1e-5)
+
+
+def test_offline_trajectories_rebuild_their_sequence_in_random_orders(dna_space):
+    env = EditEnv.from_space(dna_space, "cpu")
+    seqs = dna_space.random(200, np.random.default_rng(0))
+    tokens = torch.as_tensor(encode_tokens(seqs, DNA, L))
+    gen = torch.Generator().manual_seed(0)
+    a, b = offline_trajectories(env, tokens, gen), offline_trajectories(env, tokens, gen)
+    for traj in (a, b):
+        state = env.initial(traj.parent)
+        for t in range(K):
+            state = env.apply(state, traj.positions[:, t], traj.letters[:, t], t < traj.n_edits)
+        assert torch.equal(state.tokens, tokens)
+    assert not torch.equal(a.positions, b.positions)  # a fresh order per draw
+    policy = build_edit_policy(env, 16, 1, seed=0)
+    _, legal = edit_log_pf(policy, env, a)
+    assert float(legal.float().mean()) > 0.9  # only some orders pass through a too-long run
+
+
+def test_run_mask_matches_brute_force():
+    space = SequenceSpace(DNA, 12, 12, Constraints(parents=("A" * 12,), max_edits=12))
+    env = EditEnv.from_space(space, "cpu")
+    env = EditEnv(env.parents, env.letters, env.max_edits, 2, env.usable)
+    tokens = torch.randint(0, 4, (50, 12), generator=torch.Generator().manual_seed(0))
+    got = env._run_ok(tokens)  # (B, L, A)
+    for b, i, a in itertools.product(range(50), range(12), range(4)):
+        if int(tokens[b, i]) == a:
+            continue
+        q = tokens[b].clone()
+        q[i] = a
+        runs = [len(list(g)) for _, g in itertools.groupby(q.tolist())]
+        left, right = i, i  # the run through position i
+        while left > 0 and int(q[left - 1]) == a:
+            left -= 1
+        while right < 11 and int(q[right + 1]) == a:
+            right += 1
+        assert bool(got[b, i, a]) == (right - left + 1 <= 2), (b, i, a, runs)
+
+
+def test_gfn_edit_refuses_a_space_without_substitution_parents():
+    with pytest.raises(ConfigError, match="gfn-edit"):
+        EditEnv.from_space(SequenceSpace(DNA, 8, 8), "cpu")
+
+
+def _single_edit_task(seed: int, steps: int):
+    """A length-24 protein parent; one edit (position 6 to W) doubles the acquisition.
+
+    Shaped with beta 16, that is R 2**16 times higher: about 438 of the ~1e5 sequences within two
+    edits carry it, so the trained sampler should pick it almost always (chance: about 0.4%).
+    """
+    rng = np.random.default_rng(seed)
+    parent = "".join(rng.choice(list(PROTEIN.letters.replace("W", "")), 24))
+    space = SequenceSpace(PROTEIN, 24, 24, Constraints(parents=(parent,), max_edits=2))
+
+    def reward(seqs: list[str]) -> np.ndarray:
+        return np.array([2.0 if q[5] == "W" else 1.0 for q in seqs])
+
+    offline = [q for q in dict.fromkeys(space.random(40, rng)) if q[5] != "W"]
+    data = Dataset.from_records([(f"s{i}", q, {"y": 1.0}) for i, q in enumerate(offline)])
+    settings = GFlowNetSettings(steps=steps, batch_size=32, hidden=32, layers=2, lr=3e-3)
+    return space, reward, data, settings
+
+
+def test_training_learns_the_one_beneficial_edit():
+    space, reward, data, settings = _single_edit_task(0, steps=200)
+    gen = GFlowNetEditGenerator(settings).fit(reward, data, space, np.random.default_rng(0))
+    loss = np.array(gen.history_.loss)
+    assert loss[-20:].mean() < 0.3 * loss[:20].mean()
+    # log Z converges to the enumerated one: R = 2**16 with the edit, 1 without, within 2 edits
+    with_w = 1 + 23 * 19
+    total = 1 + 24 * 19 + math.comb(24, 2) * 19**2
+    assert abs(gen.history_.log_z[-1] - math.log(with_w * 2**16 + total - with_w)) < 1.0
+    hits = np.mean([q[5] == "W" for q in gen.sample(400, np.random.default_rng(1))])
+    chance = np.mean([q[5] == "W" for q in space.random(4000, np.random.default_rng(2))])
+    # the offline data never show the edit: it was found and learned
+    assert chance < 0.01 and hits > 0.8
+
+
+def test_same_seed_same_samples():
+    space, reward, data, settings = _single_edit_task(1, steps=8)
+
+    def run() -> list[str]:
+        gen = GFlowNetEditGenerator(settings).fit(reward, data, space, np.random.default_rng(3))
+        return gen.sample(50, np.random.default_rng(4))
+
+    first = run()
+    assert first == run()
+    assert len(first) == 50
+
+
+def test_auto_picks_the_edit_process_for_long_sequences_near_parents():
+    from seqdesign.config import RoundSettings
+    from seqdesign.generators import EDIT_MIN_LENGTH
+    from seqdesign.loop import resolve_generator
+
+    def space(length: int, parents: bool) -> SequenceSpace:
+        rules = Constraints(parents=("A" * length,), max_edits=4) if parents else Constraints()
+        return SequenceSpace(PROTEIN, length, length, rules)
+
+    auto, ehvi = RoundSettings(), RoundSettings(acquisition="ehvi")
+    long, short = EDIT_MIN_LENGTH, EDIT_MIN_LENGTH - 1
+    assert resolve_generator(auto, 1, space(long, True)) == "gfn-edit"
+    assert resolve_generator(auto, 1, space(short, True)) == "gfn"
+    assert resolve_generator(auto, 1, space(long, False)) == "gfn"
+    assert resolve_generator(auto, 2, space(long, True)) == "mogfn"
+    assert resolve_generator(ehvi, 2, space(long, True)) == "gfn-edit"  # MOGFN-AL's setting
+    with pytest.raises(ConfigError, match="gfn-edit"):
+        resolve_generator(RoundSettings(generator="gfn-edit"), 1, space(long, False))
