@@ -1,13 +1,22 @@
 """Reading labeled sequences and writing proposals, in the formats of CLI.md."""
 
-from seqdesign.io.labeled import Record, read_labeled, read_records, sniff_format
+from seqdesign.io.labeled import (
+    LabeledFile,
+    Record,
+    read_labeled,
+    read_measurements,
+    read_records,
+    sniff_format,
+)
 from seqdesign.io.output import atomic_write_bytes, atomic_write_text, write_fasta_records
 
 __all__ = [
+    "LabeledFile",
     "Record",
     "atomic_write_bytes",
     "atomic_write_text",
     "read_labeled",
+    "read_measurements",
     "read_records",
     "sniff_format",
     "write_fasta_records",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from Bio.SeqIO.FastaIO import SimpleFastaParser
@@ -60,6 +62,69 @@ def decode(data: bytes, name: str) -> str:
         ) from None
 
 
+@dataclass(frozen=True)
+class LabeledFile:
+    """The validated records of one labeled file.
+
+    Attributes:
+        records: ``(id, sequence, {objective: value})`` in file order (replicates not merged).
+        alphabet: the alphabet the sequences were validated against.
+        ignored: label columns (CSV/TSV) or ``key=value`` keys (FASTA) present in the file but
+            not read because they are not among the objectives asked for, in file order; an
+            unnamed column is listed as ``(column N)``. seqdesign's own annotations
+            (``proxy_mean``, ``pred_<objective>``, ...) are never listed. Empty when every label
+            was read (``objectives=None``).
+    """
+
+    records: list[Record]
+    alphabet: Alphabet
+    ignored: list[str]
+
+
+def read_measurements(
+    source: str | Path,
+    *,
+    text: str | None = None,
+    alphabet: Alphabet | None = None,
+    objectives: list[str] | None = None,
+    partial: bool = False,
+) -> LabeledFile:
+    """Parse and validate every record, reading only the ``objectives`` columns/keys.
+
+    Other columns and keys (a lab's ``notes``, ``plate``, ``well`` ...) are neither read nor
+    validated (free text is fine) and are listed in :attr:`LabeledFile.ignored`.
+
+    Args:
+        source: a path, or a display name (e.g. ``<stdin>``) when ``text`` is given.
+        text: the content, when it was read elsewhere (stdin).
+        alphabet: validate against this alphabet; inferred from the letters when None.
+        objectives: the measurement columns/keys to read; every label found (each must then
+            be a number) when None.
+        partial: when True, the file may carry any subset of ``objectives`` (at least one);
+            when False, every one of them must be present.
+
+    Raises:
+        InputError: with the file, the record and what was expected.
+    """
+    name = str(source)
+    if text is None:
+        text = read_text(source)
+    if not text.strip():
+        raise InputError(f"{name}: empty file; expected labeled sequences (FASTA, CSV or TSV)")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    fmt = sniff_format(name, text)
+    if fmt == "fasta":
+        records, ignored = _fasta_records(name, text, objectives, partial)
+    else:
+        sep = "\t" if fmt == "tsv" else ","
+        records, ignored = _table_records(name, text, sep, objectives, partial)
+    if not records:
+        raise InputError(f"{name}: no records found; expected at least one sequence")
+    alphabet = _check_alphabet(name, records, alphabet)
+    _check_ids(name, records)
+    return LabeledFile(records, alphabet, ignored)
+
+
 def read_records(
     source: str | Path,
     *,
@@ -73,8 +138,9 @@ def read_records(
         source: a path, or a display name (e.g. ``<stdin>``) when ``text`` is given.
         text: the content, when it was read elsewhere (stdin).
         alphabet: validate against this alphabet; inferred from the letters when None.
-        objectives: the measurement columns/keys to read (others are ignored); every one found
-            when None.
+        objectives: the measurement columns/keys to read, every one required (others are
+            ignored); every one found when None. :func:`read_measurements` also says which
+            were ignored, and can allow a subset.
 
     Returns:
         ``(id, sequence, {objective: value})`` records and the alphabet used.
@@ -82,22 +148,8 @@ def read_records(
     Raises:
         InputError: with the file, the record and what was expected.
     """
-    name = str(source)
-    if text is None:
-        text = read_text(source)
-    if not text.strip():
-        raise InputError(f"{name}: empty file; expected labeled sequences (FASTA, CSV or TSV)")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    fmt = sniff_format(name, text)
-    if fmt == "fasta":
-        records = _fasta_records(name, text, objectives)
-    else:
-        records = _table_records(name, text, "\t" if fmt == "tsv" else ",", objectives)
-    if not records:
-        raise InputError(f"{name}: no records found; expected at least one sequence")
-    alphabet = _check_alphabet(name, records, alphabet)
-    _check_ids(name, records)
-    return records, alphabet
+    read = read_measurements(source, text=text, alphabet=alphabet, objectives=objectives)
+    return read.records, read.alphabet
 
 
 def read_labeled(
@@ -118,11 +170,17 @@ def read_labeled(
     return Dataset.from_records(records, objectives), alphabet
 
 
-def _fasta_records(name: str, text: str, objectives: list[str] | None) -> list[Record]:
+_NOT_OBJECTIVE = "; if {key} is not an objective, name the objectives with --objective"
+
+
+def _fasta_records(
+    name: str, text: str, objectives: list[str] | None, partial: bool
+) -> tuple[list[Record], list[str]]:
+    """Records of a FASTA file, and the header keys not read (see :class:`LabeledFile`)."""
     if not text.lstrip().startswith(">"):
         raise InputError(f"{name}: line 1: expected a FASTA header starting with '>'")
     wanted = set(objectives) if objectives is not None else None
-    found: set[str] = set()
+    labels: dict[str, None] = {}  # every label key seen, in order (annotations left out)
     records: list[Record] = []
     for i, (title, raw) in enumerate(SimpleFastaParser(io.StringIO(text)), start=1):
         if len(title) > MAX_HEADER:
@@ -140,25 +198,37 @@ def _fasta_records(name: str, text: str, objectives: list[str] | None) -> list[R
             if "=" not in token:
                 continue  # free text in the description
             key, _, val = token.partition("=")
-            found.add(key)
-            if not key or is_annotation(key) or (wanted is not None and key not in wanted):
+            if not key or is_annotation(key):
                 continue
+            labels.setdefault(key)
+            if wanted is not None and key not in wanted:
+                continue  # not an objective: neither read nor validated
             if key in values:
                 raise InputError(f"{where}: {key} given twice in the header")
-            values[key] = parse_value(val, where, key)
+            hint = _NOT_OBJECTIVE.format(key=short(key, 20)) if wanted is None else ""
+            values[key] = parse_value(val, where, key, hint=hint)
         records.append((rid, clean_sequence(raw, where), values))
-    missing = sorted(wanted - found) if wanted is not None else []
-    if missing and records:
-        present = sorted(k for k in found if not is_annotation(k))
+    if objectives is None or not records:
+        return records, []
+    missing = [o for o in objectives if o not in labels]
+    present = ", ".join(short(k, 20) for k in labels) or "(none)"
+    if partial and objectives and len(missing) == len(objectives):
+        raise InputError(
+            f"{name}: no measurements found; expected key=value labels for at least one of the "
+            f"objectives {', '.join(objectives)}; the labels present are {present}"
+        )
+    if missing and not partial:
         raise InputError(
             f"{name}: objective {short(missing[0])!r} not found in any header; the labels present "
-            f"are {', '.join(short(k, 20) for k in present) or '(none)'}"
+            f"are {present}"
         )
-    return records
+    return records, [k for k in labels if k not in objectives]
 
 
-def _table_records(name: str, text: str, sep: str, objectives: list[str] | None) -> list[Record]:
-    """Records of a CSV/TSV table.
+def _table_records(
+    name: str, text: str, sep: str, objectives: list[str] | None, partial: bool
+) -> tuple[list[Record], list[str]]:
+    """Records of a CSV/TSV table, and the label columns not read (see :class:`LabeledFile`).
 
     Parsed with the standard library's csv reader rather than pandas: it gives each record's
     line number and lets a row with the wrong number of fields be an error (pandas pads or
@@ -169,11 +239,6 @@ def _table_records(name: str, text: str, sep: str, objectives: list[str] | None)
         header = next(reader, [])
         cols = [c.strip() for c in header]
         lower = [c.lower() for c in cols]
-        dupes = sorted({c for c in cols if cols.count(c) > 1})
-        if dupes:
-            raise InputError(
-                f"{name}: line 1: column {short(dupes[0])!r} appears twice; expected unique names"
-            )
         if "sequence" not in lower:
             raise InputError(
                 f"{name}: line 1: no 'sequence' column; expected columns "
@@ -181,17 +246,31 @@ def _table_records(name: str, text: str, sep: str, objectives: list[str] | None)
             )
         seq_col = lower.index("sequence")
         id_col = lower.index("id") if "id" in lower else None
-        value_cols = [
+        label_cols = [
             j for j, c in enumerate(cols) if j not in (seq_col, id_col) and not is_annotation(c)
         ]
+        value_cols = label_cols
         if objectives is not None:
-            missing = [o for o in objectives if o not in [cols[j] for j in value_cols]]
-            if missing:
+            labels = [cols[j] for j in label_cols]
+            missing = [o for o in objectives if o not in labels]
+            if partial and objectives and len(missing) == len(objectives):
+                raise InputError(
+                    f"{name}: line 1: no measurements found; expected a column for at least one "
+                    f"of the objectives {', '.join(objectives)}; the columns are "
+                    f"{', '.join(short(c, 20) for c in cols)}"
+                )
+            if missing and not partial:
                 raise InputError(
                     f"{name}: line 1: objective column {short(missing[0])!r} not found; the "
                     f"columns are {', '.join(short(c, 20) for c in cols)}"
                 )
-            value_cols = [cols.index(o) for o in objectives]
+            value_cols = [cols.index(o) for o in objectives if o in labels]
+        # the columns read must be unique; repeated names among ignored ones are harmless
+        _check_unique(name, cols, [seq_col, *([] if id_col is None else [id_col]), *value_cols])
+        ignored = list(
+            dict.fromkeys(cols[j] or f"(column {j + 1})" for j in label_cols if j not in value_cols)
+        )
+        hint = _NOT_OBJECTIVE if objectives is None else ""
         records: list[Record] = []
         for row in reader:
             line = reader.line_num
@@ -205,11 +284,25 @@ def _table_records(name: str, text: str, sep: str, objectives: list[str] | None)
             rid = row[id_col].strip() if id_col is not None else ""
             rid = check_id(rid or f"row{n}", f"{name}: line {line}")
             where = f"{name}: line {line} ({short(rid)})"
-            values = {cols[j]: parse_value(row[j], where, cols[j]) for j in value_cols}
+            values = {
+                cols[j]: parse_value(
+                    row[j], where, cols[j], hint=hint.format(key=short(cols[j], 20))
+                )
+                for j in value_cols
+            }
             records.append((rid, clean_sequence(row[seq_col], where), values))
     except csv.Error as e:
         raise InputError(f"{name}: line {reader.line_num}: malformed table: {e}") from None
-    return records
+    return records, ignored
+
+
+def _check_unique(name: str, cols: list[str], read: Iterable[int]) -> None:
+    """The columns at indices ``read`` have names used once in the header."""
+    dupes = sorted({cols[j] for j in read if cols.count(cols[j]) > 1})
+    if dupes:
+        raise InputError(
+            f"{name}: line 1: column {short(dupes[0])!r} appears twice; expected unique names"
+        )
 
 
 def _check_alphabet(name: str, records: list[Record], alphabet: Alphabet | None) -> Alphabet:

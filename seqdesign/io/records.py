@@ -31,8 +31,11 @@ def clean_sequence(raw: str, where: str) -> str:
     return seq
 
 
-def parse_value(text: str, where: str, key: str) -> float:
-    """A measurement: a finite float, or NaN for the spellings of "not measured"."""
+def parse_value(text: str, where: str, key: str, *, hint: str = "") -> float:
+    """A measurement: a finite float, or NaN for the spellings of "not measured".
+
+    ``hint`` is appended to the message when ``text`` is not a number.
+    """
     t = text.strip()
     if t.lower() in MISSING:
         return math.nan
@@ -41,7 +44,7 @@ def parse_value(text: str, where: str, key: str) -> float:
     except ValueError:
         raise InputError(
             f"{where}: {key}={_short(t)!s} is not a number; expected a number, or empty/nan/NA "
-            "for not measured"
+            "for not measured" + hint
         ) from None
     if math.isinf(v):
         raise InputError(f"{where}: {key}={t} is infinite; expected a finite number")

@@ -9,7 +9,7 @@ import pytest
 
 from seqdesign.alphabet import DNA, PROTEIN, RNA
 from seqdesign.errors import InputError
-from seqdesign.io import read_labeled, read_records, sniff_format
+from seqdesign.io import read_labeled, read_measurements, read_records, sniff_format
 from seqdesign.io.labeled import MAX_HEADER, read_text
 
 
@@ -218,6 +218,99 @@ def test_unknown_objective_csv_is_an_input_error():
 def test_unknown_objective_fasta_is_an_input_error():
     with pytest.raises(InputError, match="in.fasta.*'nope'"):
         read_labeled("in.fasta", text=">a y=1\nACGT\n>b y=2\nACGA\n", objectives=["nope"])
+
+
+# --- columns that are not objectives (a lab's notes, plate, well, ...) ------------------------
+
+LAB_CSV = (
+    "id,sequence,plate,binding,notes,well,stability\n"
+    'a,ACGT,P1,1.5,"smear, redo?",A01,\n'
+    'b,ACGA,P1,,"ok",A02,-2\n'
+    'c,ACGG,P2,0.25,"said ""fine"", then no",B07,3\n'
+)
+
+
+def test_only_the_objectives_are_read_and_the_rest_is_named_in_file_order():
+    read = read_measurements("lab.csv", text=LAB_CSV, objectives=["stability", "binding"])
+    assert read.ignored == ["plate", "notes", "well"]
+    assert [(rid, q) for rid, q, _ in read.records] == [("a", "ACGT"), ("b", "ACGA"), ("c", "ACGG")]
+    assert [set(v) for _, _, v in read.records] == [{"stability", "binding"}] * 3
+    assert read.records[2][2] == {"stability": 3.0, "binding": 0.25}
+    assert math.isnan(read.records[0][2]["stability"]) and math.isnan(read.records[1][2]["binding"])
+    tsv = LAB_CSV.replace(",", "\t").replace('"smear\t redo?"', '"smear, redo?"')
+    assert read_measurements("lab.tsv", text=tsv, objectives=["binding"]).ignored == [
+        "plate",
+        "notes",
+        "well",
+        "stability",
+    ]
+
+
+def test_partial_reads_any_subset_of_the_objectives_and_requires_all_otherwise():
+    read = read_measurements("lab.csv", text=LAB_CSV, objectives=["binding", "kd"], partial=True)
+    assert [v for _, _, v in read.records][2] == {"binding": 0.25}
+    assert "stability" in read.ignored
+    with pytest.raises(InputError, match="lab.csv: line 1: objective column 'kd' not found"):
+        read_measurements("lab.csv", text=LAB_CSV, objectives=["binding", "kd"])
+    fasta = ">a binding=1 notes=smear,redo plate=P1 proxy_mean=0.2\nACGT\n>b stability=2\nACGA\n"
+    read = read_measurements("lab.fa", text=fasta, objectives=["binding", "kd"], partial=True)
+    assert [v for _, _, v in read.records] == [{"binding": 1.0}, {}]
+    assert read.ignored == ["notes", "plate", "stability"]  # annotations are not listed
+    with pytest.raises(InputError, match="lab.fa: objective 'kd' not found in any header"):
+        read_measurements("lab.fa", text=fasta, objectives=["binding", "kd"])
+
+
+@pytest.mark.parametrize(
+    "name, text, found",
+    [
+        (
+            "n.csv",
+            'sequence,notes,plate\nACGT,"a, b",P1\n',
+            "the columns are sequence, notes, plate",
+        ),
+        ("n.fasta", ">a notes=x plate=P1\nACGT\n", "the labels present are notes, plate"),
+        ("n.fasta", ">a just free text\nACGT\n", "the labels present are (none)"),
+    ],
+)
+def test_a_file_with_none_of_the_objectives_is_an_error_naming_them(name, text, found):
+    with pytest.raises(InputError) as err:
+        read_measurements(name, text=text, objectives=["binding", "kd"], partial=True)
+    msg = str(err.value)
+    assert msg.startswith(f"{name}: ") and "no measurements found" in msg
+    assert "at least one of the objectives binding, kd" in msg and found in msg
+
+
+def test_ignored_columns_may_repeat_or_be_unnamed_but_read_ones_may_not():
+    text = "sequence,y,comment,comment,,\nACGT,1,a,b,,\n"
+    read = read_measurements("x.csv", text=text, objectives=["y"])
+    assert read.ignored == ["comment", "(column 5)", "(column 6)"]
+    assert read.records[0][2] == {"y": 1.0}
+    with pytest.raises(InputError, match="x.csv: line 1: column 'y' appears twice"):
+        read_measurements("x.csv", text="sequence,y,y\nACGT,1,2\n", objectives=["y"])
+    with pytest.raises(InputError, match="column '' appears twice"):
+        read_measurements("x.csv", text=text)  # every column is read without objectives
+
+
+@pytest.mark.parametrize(
+    "text, pattern",
+    [
+        ('sequence,y,notes\nACGT,inf,"a, b"\n', r"line 2 \(row1\): y=inf is infinite"),
+        ('sequence,y,notes\nACGT,abc,"a, b"\n', r"line 2 \(row1\): y=abc is not a number"),
+        ("sequence,y,notes\nACGT,1,a,b\n", "line 2: 4 fields; expected 3"),
+        ('sequence,y,notes\nACXT,1,"a, b"\n', r"record 1 \(row1\): letter\(s\) X not in the dna"),
+        ("id,sequence,y,notes\na,ACGT,1,x\na,ACGA,2,x\n", "id 'a' is used for two different"),
+    ],
+)
+def test_ignored_columns_change_no_other_rule(text, pattern):
+    with pytest.raises(InputError, match=pattern):
+        read_measurements("f.csv", text=text, alphabet=DNA, objectives=["y"], partial=True)
+
+
+def test_a_text_column_without_objectives_suggests_naming_them():
+    with pytest.raises(InputError, match="if notes is not an objective, name the objectives"):
+        read_labeled("f.csv", text="sequence,y,notes\nACGT,1,smear\n")
+    with pytest.raises(InputError, match="if notes is not an objective, name the objectives"):
+        read_labeled("f.fasta", text=">a y=1 notes=smear\nACGT\n")
 
 
 # --- errors name the file and the record -----------------------------------------------------

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from seqdesign.alphabet import DNA, PROTEIN, RNA
 from seqdesign.encoding import decode_tokens, encode_tokens
 from seqdesign.errors import InputError
-from seqdesign.io import read_labeled, read_records, write_fasta_records
+from seqdesign.io import read_labeled, read_measurements, read_records, write_fasta_records
 from seqdesign.io.records import ANNOTATIONS
 
 ALPHABETS = {"dna": DNA, "rna": RNA, "protein": PROTEIN}
@@ -84,6 +84,37 @@ def test_table_round_trip(data, sep, missing):
     for (_, _, want), (_, _, have) in zip(records, got):
         assert list(have) == objs
         assert all(same_value(want[k], have[k]) for k in objs)
+
+
+# a lab's free text: commas, quotes, tabs, line breaks, '=' and words that look like numbers
+free_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"),
+    max_size=40,
+)
+
+
+@settings(max_examples=100)
+@given(datasets(), st.sampled_from([",", "\t"]), st.data())
+def test_columns_that_are_not_objectives_hold_anything_and_change_nothing(data, sep, draw):
+    alpha, objs, records = data
+    extra = draw.draw(st.lists(st.sampled_from(["Notes", "plate no.", "Well"]), unique=True))
+    spots = [draw.draw(st.integers(0, len(objs) + 2)) for _ in extra]
+    header = ["id", "sequence", *objs]
+    for col, at in zip(extra, spots):
+        header.insert(at, col)
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=sep, lineterminator="\n")
+    w.writerow(header)
+    for rid, seq, vals in records:
+        row = {"id": rid, "sequence": seq, **{k: repr(v) for k, v in vals.items()}}
+        w.writerow([row[c] if c in row else draw.draw(free_text) for c in header])
+    read = read_measurements(
+        "in.csv" if sep == "," else "in.tsv", text=buf.getvalue(), alphabet=alpha, objectives=objs
+    )
+    assert read.ignored == [c for c in header if c in extra]
+    assert [(r, s) for r, s, _ in read.records] == [(r, s) for r, s, _ in records]
+    for (_, _, want), (_, _, have) in zip(records, read.records):
+        assert list(have) == objs and all(same_value(want[k], have[k]) for k in objs)
 
 
 @settings(max_examples=100)
