@@ -26,7 +26,8 @@ def ingest_command(
         str,
         typer.Argument(
             help="Measurements: FASTA (key=value headers), CSV or TSV ('-' for stdin). A CSV/TSV "
-            "may give proposal ids without a sequence column."
+            "may give proposal ids without a sequence column. Only the campaign's objectives are "
+            "read (any subset); other columns/keys (notes, plate, ...) are ignored and named."
         ),
     ],
     wait: WaitOpt = 0.0,
@@ -61,6 +62,7 @@ def ingest_command(
             f"{name}: {report.records} records, {report.measurements} measurements added "
             f"({report.new_sequences} new sequences); {report.matched} match proposals"
             + (f"; {report.unmeasured} without a value" if report.unmeasured else "")
+            + (f"; ignored column(s): {', '.join(report.ignored)}" if report.ignored else "")
         )
         if report.unproposed:
             ids = ", ".join(report.unproposed[:5]) + (", ..." if len(report.unproposed) > 5 else "")

@@ -25,7 +25,7 @@ from seqdesign.alphabet import Alphabet, get_alphabet
 from seqdesign.campaign.ledger import LEDGER_NAME, SCHEMA_VERSION, connect, now, transaction
 from seqdesign.campaign.settings import parse_objective
 from seqdesign.errors import ConfigError, InputError
-from seqdesign.io.labeled import decode, read_records, sniff_format
+from seqdesign.io.labeled import decode, read_measurements, sniff_format
 from seqdesign.io.records import short
 
 ROUNDS_DIR = "rounds"
@@ -45,6 +45,8 @@ class IngestReport:
         matched: records whose sequence was proposed by a round of this campaign.
         unproposed: ids of measured records whose sequence no round proposed (flagged).
         unmeasured: records with no value (known sequences, stored without a measurement).
+        ignored: columns (FASTA: header keys) of the file that are not objectives of the
+            campaign, in file order: neither read nor stored.
     """
 
     source: str
@@ -56,6 +58,7 @@ class IngestReport:
     matched: int = 0
     unproposed: list[str] = field(default_factory=list)
     unmeasured: int = 0
+    ignored: list[str] = field(default_factory=list)
 
 
 class Campaign:
@@ -214,9 +217,13 @@ class Campaign:
         replicate number (1 + those of the same sequence and objective before it), the source
         file's name and sha256, and the time. The same bytes ingested again add nothing.
 
+        Only the campaign's objectives are read (any subset of them); other columns or header
+        keys (a lab's notes, plate, well, ...) are not validated and are listed in
+        ``report.ignored``.
+
         Raises:
-            InputError: the file breaks the input rules, names an objective the campaign does
-                not have, has letters outside the alphabet or lengths outside the range, or
+            InputError: the file breaks the input rules, has none of the campaign's
+                objectives, has letters outside the alphabet or lengths outside the range, or
                 reuses a proposal's id for another sequence.
         """
         digest = hashlib.sha256(data).hexdigest()
@@ -236,7 +243,11 @@ class Campaign:
             )
         }
         text = _fill_sequences(name, text, {k: v[0] for k, v in proposals.items()})
-        records, _ = read_records(name, text=text, alphabet=self.alphabet)
+        read = read_measurements(
+            name, text=text, alphabet=self.alphabet, objectives=self.objective_names, partial=True
+        )
+        records = read.records
+        report.ignored = read.ignored
         self._check_records(name, records, proposals)
         proposed = {seq for seq, _ in proposals.values()}
         t = now()
@@ -290,18 +301,9 @@ class Campaign:
         records: list[tuple[str, str, dict[str, float]]],
         proposals: dict[str, tuple[str, int]],
     ) -> None:
-        objectives = set(self.objective_names)
         lo, hi = self.length_range
-        found: set[str] = set()
-        for i, (rid, seq, values) in enumerate(records, start=1):
+        for i, (rid, seq, _) in enumerate(records, start=1):
             where = f"{name}: record {i} ({short(rid)})"
-            unknown = sorted(set(values) - objectives)
-            if unknown:
-                raise InputError(
-                    f"{where}: {short(unknown[0])!r} is not an objective of this campaign; "
-                    f"expected {', '.join(sorted(objectives))}"
-                )
-            found |= set(values)
             if (lo is not None and len(seq) < lo) or (hi is not None and len(seq) > hi):
                 want = f"{lo}" if lo == hi else f"{lo or 1}-{hi if hi is not None else 'any'}"
                 raise InputError(
@@ -313,11 +315,6 @@ class Campaign:
                     f"{where}: id {rid} was proposed in round {rnd} as {short(pseq)}, but this "
                     f"record's sequence is {short(seq)}; expected the proposed sequence"
                 )
-        if not found:
-            raise InputError(
-                f"{name}: no measurements found; expected values for "
-                f"{', '.join(self.objective_names)} (key=value in FASTA headers, or columns)"
-            )
 
 
 def _fill_sequences(name: str, text: str, proposals: dict[str, str]) -> str:
@@ -326,7 +323,10 @@ def _fill_sequences(name: str, text: str, proposals: dict[str, str]) -> str:
     if fmt == "fasta":
         return text
     sep = "\t" if fmt == "tsv" else ","
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=sep))
+    # read as read_measurements reads it, so quoted free text (a, "b, c") keeps its fields
+    rows = list(
+        csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=sep, skipinitialspace=True)
+    )
     if not rows:
         return text
     lower = [c.strip().lower() for c in rows[0]]

@@ -167,7 +167,10 @@ def test_bad_input_is_one_line_and_changes_nothing(
     assert list(plain.iterdir()) == []
 
     bad = write_fasta(tmp_path / "bad.fasta", [("a", "potency=1", "ACGTACGT")])
-    assert_user_error(cli("ingest", campaign, bad), None, "bad.fasta: record 1 (a)", "'potency'")
+    assert_user_error(
+        cli("ingest", campaign, bad), None, "bad.fasta: no measurements found",
+        "at least one of the objectives binding", "the labels present are potency",
+    )  # fmt: skip
     bad = write_fasta(tmp_path / "bad2.fasta", [("a", "binding=1", "ACGTACGU")])
     assert_user_error(
         cli("ingest", campaign, bad), None, "record 1 (a): letter(s) U not in the dna"
@@ -199,6 +202,51 @@ def test_bad_input_is_one_line_and_changes_nothing(
     for args in (["status", campaign], ["ingest", campaign, bad], ["round", campaign, "-n", 2]):
         assert_user_error(cli(*args), None, "ledger.sqlite: not a readable campaign ledger")
     assert list((campaign / "rounds").iterdir()) == []
+
+
+def test_ingest_ignores_and_names_columns_that_are_not_objectives(
+    tmp_path, cli, campaign, assert_user_error, write_fasta
+):
+    before = ledger_counts(campaign)
+    lab = tmp_path / "plate7.csv"
+    lab.write_text(
+        "well,sequence,binding,notes,plate,bindnig\n"
+        'A01,ACGTACGA,0.5,"smear, redo?",P7,0.4\n'
+        'A02,ACGTACGC,,"no signal, empty well",P7,\n'
+        'A03,ACGTACGG,0.25,"said ""fine"", 2nd try",P7,0.2\n'
+    )
+    res = cli("ingest", campaign, lab)
+    assert res.exit_code == 0, res.stderr
+    summary = [ln for ln in res.stderr.splitlines() if ln.startswith(f"{lab}: 3 records")]
+    assert len(summary) == 1, res.stderr
+    assert summary[0].endswith("ignored column(s): well, notes, plate, bindnig"), summary[0]
+    after = ledger_counts(campaign)
+    assert after["measurements"] == before["measurements"] + 2
+    assert after["sequences"] == before["sequences"] + 3
+    conn = sqlite3.connect(campaign / "ledger.sqlite")
+    rows = conn.execute(
+        "SELECT s.sequence, m.objective, m.value FROM measurements m "
+        "JOIN sequences s ON s.id = m.sequence_id ORDER BY m.id DESC LIMIT 2"
+    ).fetchall()
+    conn.close()
+    assert sorted(rows) == [("ACGTACGA", "binding", 0.5), ("ACGTACGG", "binding", 0.25)]
+
+    fa = write_fasta(tmp_path / "more.fasta", [("m1", "binding=0.9 operator=jo", "ACGTACTT")])
+    res = cli("ingest", campaign, fa)
+    assert res.exit_code == 0, res.stderr
+    assert "1 measurements added" in res.stderr and "ignored column(s): operator" in res.stderr
+    plain = write_fasta(tmp_path / "plain.fa", [("z", "binding=1 note", "TTTTACGA")])
+    res = cli("ingest", campaign, plain)  # free text without '=' is no column: nothing to say
+    assert res.exit_code == 0 and "ignored" not in res.stderr, res.stderr
+
+    only = tmp_path / "only_notes.csv"
+    only.write_text('sequence,notes,plate\nACGTAAAA,"a, b",P1\n')
+    before = ledger_counts(campaign)
+    assert_user_error(
+        cli("ingest", campaign, only), None, f"{only.name}: line 1: no measurements found",
+        "at least one of the objectives binding", "the columns are sequence, notes, plate",
+    )  # fmt: skip
+    assert ledger_counts(campaign) == before
 
 
 def test_round_without_a_campaign_still_needs_o(tmp_path, cli, tf_fasta, assert_user_error):

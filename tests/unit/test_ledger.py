@@ -150,10 +150,16 @@ def test_ingest_keeps_replicates_with_provenance_and_detects_the_same_file(tmp_p
 @pytest.mark.parametrize(
     "data, message",
     [
-        (b"sequence,binding,potency\nACGT,1,2\n", "'potency' is not an objective of this campaign"),
+        (
+            b"sequence,potency,notes\nACGT,1,x\n",
+            "line 1: no measurements found; expected a column for at least one of the objectives "
+            "binding; the columns are sequence, potency, notes",
+        ),
+        (b'sequence,binding,notes\nACGT,inf,"a, b"\n', "binding=inf is infinite"),
+        (b"sequence,binding,notes\nACGT,1,a,b\n", "line 2: 4 fields; expected 3"),
         (b">a binding=1\nACGT\n>b binding=2\nACXT\n", "record 2 (b): letter(s) X not in the dna"),
         (b"sequence,binding\nACGTA,1\n", "length 5; this campaign's sequences have length 4"),
-        (b"sequence,note\nACGT,\n", "'note' is not an objective"),
+        (b"sequence,note\nACGT,\n", "no measurements found"),
         (b">a\nACGT\n", "no measurements found"),
         (b"sequence,binding\nACGT,abc\n", "binding=abc is not a number"),
     ],
@@ -168,6 +174,25 @@ def test_bad_measurements_change_nothing(tmp_path, data, message):
     assert count(c, "sequences") == 1
 
 
+def test_columns_that_are_not_objectives_are_ignored_and_reported(tmp_path):
+    c = make(tmp_path, objectives=("binding", "stability:min"))
+    data = (
+        b"well,id,sequence,binding,notes,plate\n"
+        b'A01,a,ACGT,1.5,"smear, redo",P1\n'
+        b'A02,b,ACGA,,"fine",P1\n'
+        b'A03,c,ACGG,2,"said ""ok"", then no",P2\n'
+    )
+    rep = c.ingest("lab.csv", data)
+    assert rep.ignored == ["well", "notes", "plate"]
+    assert (rep.records, rep.measurements, rep.unmeasured) == (3, 2, 1)
+    rows = c.conn.execute("SELECT record_id, objective, value FROM measurements ORDER BY id")
+    assert [tuple(r) for r in rows] == [("a", "binding", 1.5), ("c", "binding", 2.0)]
+    rep = c.ingest("lab.fasta", b">d stability=-2 operator=jo binding=NA date=2024-05-01\nTTTT\n")
+    assert rep.ignored == ["operator", "date"] and rep.measurements == 1
+    # every objective read: nothing ignored
+    assert c.ingest("full.tsv", b"sequence\tbinding\tstability\nGGGG\t1\t2\n").ignored == []
+
+
 def test_proposal_ids_are_matched_to_their_sequences(tmp_path):
     c = make(tmp_path)
     c.ingest("start.csv", b"sequence,binding\nAAAA,1\nCCCC,2\n")
@@ -180,6 +205,9 @@ def test_proposal_ids_are_matched_to_their_sequences(tmp_path):
         "WHERE m.record_id = 'sd_r1_0002'"
     ).fetchone()[0]
     assert seq == "TTTT"
+    # ids only, with a lab's quoted free text after spaces: the text is ignored, not split
+    rep = c.ingest("notes.csv", b'id, binding, notes\nsd_r1_0001, 0.7, "smear, redo"\n')
+    assert (rep.matched, rep.measurements, rep.ignored) == (1, 1, ["notes"])
     with pytest.raises(InputError, match="line 2 \\(nope\\): no sequence column"):
         c.ingest("ids2.csv", b"id,binding\nnope,1\n")
     with pytest.raises(InputError, match="sd_r1_0001 was proposed in round 1 as GGGG"):
