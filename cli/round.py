@@ -190,7 +190,8 @@ def round_command(
         list[str] | None,
         typer.Option(
             "--objective",
-            help="NAME[:max|:min], repeatable [default: every labeled column, maximized].",
+            help="NAME[:max|:min], repeatable; other columns (notes, ...) are then ignored "
+            "[default: every labeled column, maximized].",
         ),
     ] = None,
     generator: GeneratorOpt = None,
@@ -288,7 +289,8 @@ def round_command(
                 "round LABELED: -o OUT is required (or give a campaign folder instead of LABELED)"
             )
         from seqdesign.config import load_toml, to_toml
-        from seqdesign.io import read_labeled
+        from seqdesign.dataset import Dataset
+        from seqdesign.io import read_measurements
         from seqdesign.loop import resolve_generator, run_round
 
         set_threads()
@@ -312,12 +314,13 @@ def round_command(
         objectives = parse_objectives(objective)
         name, text = read_input_text(labeled)
         alpha = get_alphabet(alphabet) if alphabet else None
-        dataset, alpha = read_labeled(
-            name,
-            text=text,
-            alphabet=alpha,
-            objectives=[o.name for o in objectives] if objectives else None,
-        )
+        names = [o.name for o in objectives] if objectives else None
+        read = read_measurements(name, text=text, alphabet=alpha, objectives=names)
+        if read.ignored:
+            log.info(
+                "%s: ignored column(s) (not an --objective): %s", name, ", ".join(read.ignored)
+            )
+        dataset, alpha = Dataset.from_records(read.records, names), read.alphabet
         if not dataset.objectives:
             raise InputError(
                 f"{name}: no measurements found; expected key=value labels or value columns"

@@ -242,6 +242,31 @@ def test_every_labeled_column_is_an_objective_by_default_and_objective_selects(
     assert "pred_stability" in cols and "pred_activity" not in cols
 
 
+def test_objective_reads_only_the_named_columns_and_logs_the_rest(
+    tmp_path, run_round, read_fasta, assert_user_error
+):
+    rows = [["id", "plate", "sequence", "activity", "notes", "stability"]]
+    rows += [
+        [rid, "P1", q, str(y), f"smear, redo {i}" if i % 2 else 'said "ok"', str(-y)]
+        for i, (rid, q, y) in enumerate(known_records())
+    ]
+    src = tmp_path / "lab.csv"
+    src.write_text(table_text(rows, ","))
+    out = tmp_path / "out.fasta"
+    res = run_round(src, out, 4, "--objective", "activity")
+    assert res.exit_code == 0, res.stderr
+    assert set(proposals(read_fasta, out)) == FREE
+    assert "ignored column(s) (not an --objective): plate, notes, stability" in res.stderr
+    cols = list(pd.read_csv(out.with_suffix(".csv")).columns)
+    assert [c for c in cols if c.startswith("pred_")] == ["pred_activity", "pred_activity_std"]
+    # without --objective every column is an objective: the text column is an error that says so
+    out = tmp_path / "again.fasta"
+    assert_user_error(
+        run_round(src, out, 4), out, "lab.csv: line 2 (k00): plate=P1 is not a number",
+        "if plate is not an objective, name the objectives with --objective",
+    )  # fmt: skip
+
+
 def test_length_range_flags(tmp_path, run_round, read_fasta, tf_labeled):
     seqs, y = tf_labeled
     varied = [q[: 6 + i % 3] for i, q in enumerate(seqs)]  # lengths 6, 7, 8
