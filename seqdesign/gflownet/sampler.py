@@ -99,39 +99,46 @@ def _sample(
 ) -> Trajectories:
     device = policy.log_z.device
     a = policy.n_letters
+    differentiable = torch.is_grad_enabled()
     allowed = action_mask(torch.arange(max_len + 1, device=device), a, min_len, max_len)
     blocked = ~allowed  # (T+1, A+1)
     uniform = epsilon * allowed / allowed.sum(-1, keepdim=True)  # (T+1, A+1) exploration
     actions: list[torch.Tensor] = []  # (B,) the action of each step; after STOP: ignored
-    taken: list[torch.Tensor] = []  # (B,) its log P_F under the model policy
+    outs: list[torch.Tensor] = []  # (B, A+1) logits (differentiable) or log-probabilities
+    masks: list[torch.Tensor] = []  # (B, A+1) actions blocked by the rules
     done = torch.zeros(n, dtype=torch.bool, device=device)
     prev = torch.zeros(n, dtype=torch.long, device=device)
     cache = policy.init_cache(n)
     state = rules.initial(n, device) if rules is not None else None
     for t in range(max_len):
         logits, cache = policy.step(cache, t, prev)  # (B, A+1)
-        if not bool(torch.isfinite(logits).all()):
-            raise TrainingError(f"the policy produced NaN or infinite logits at step {t}")
-        if rules is not None and state is not None:
-            mask = rules.actions_at(t, state, allowed[t])  # (B, A+1)
-            masked = logits.masked_fill(~mask, NEG_INF)
-            explore = epsilon * mask / mask.sum(-1, keepdim=True)
-        else:
-            masked = logits.masked_fill(blocked[t], NEG_INF)
-            explore = uniform[t]
-        log_p = torch.log_softmax(masked, dim=-1)  # the model policy
+        # the draw is never differentiated: only the policy's own ops join the graph, and the
+        # log-softmax of the whole trajectory is taken once, after the loop
         with torch.no_grad():
+            if rules is not None and state is not None:
+                mask = ~rules.actions_at(t, state, allowed[t])  # (B, A+1) blocked
+                masks.append(mask)
+                explore = epsilon * ~mask / (~mask).sum(-1, keepdim=True)
+            else:
+                mask, explore = blocked[t], uniform[t]
+            masked = logits.masked_fill(mask, NEG_INF)
+            log_p = torch.log_softmax(masked, dim=-1)  # the model policy
             if temperature != 1.0:
                 probs = torch.softmax(masked / temperature, dim=-1)
             else:
                 probs = log_p.exp()
             if epsilon > 0.0:
                 probs = (1.0 - epsilon) * probs + explore
-            action = torch.multinomial(probs, 1, generator=generator).squeeze(1)  # (B,)
+            try:
+                action = torch.multinomial(probs, 1, generator=generator).squeeze(1)  # (B,)
+            except RuntimeError:  # NaN or infinite probabilities
+                raise TrainingError(
+                    f"the policy produced NaN or infinite logits at step {t}"
+                ) from None
             if prefix is not None and prefix_lengths is not None and t < prefix.shape[1]:
                 action = torch.where(t < prefix_lengths, prefix[:, t], action)
         actions.append(action)
-        taken.append(log_p.gather(1, action[:, None]).squeeze(1))
+        outs.append(logits if differentiable else log_p)
         if rules is not None and state is not None:
             state = rules.advance(t, state, action)
         if t >= min_len:  # STOP is allowed from here on
@@ -139,18 +146,27 @@ def _sample(
             if bool(done.all()):
                 break
         prev = action.clamp(max=a - 1)
-    else:
+    width = len(outs)  # steps where the policy was evaluated
+    stacked = torch.stack(outs, 1)  # (B, W', A+1)
+    if not bool(torch.isfinite(stacked).all()):
+        step = int((~torch.isfinite(stacked)).any(2).any(0).int().argmax())
+        raise TrainingError(f"the policy produced NaN or infinite logits at step {step}")
+    if differentiable:
+        block = torch.stack(masks, 1) if masks else blocked[:width]  # (B or 1, W', A+1)
+        stacked = torch.log_softmax(stacked.masked_fill(block, NEG_INF), dim=-1)
+    acts = torch.stack(actions, 1)  # (B, W')
+    taken = stacked.gather(2, acts[:, :, None]).squeeze(2)  # (B, W') log P_F of each action
+    if width == max_len:
         # at max_len only STOP is allowed: log P_F(STOP) = 0 exactly (its gradient too), so the
         # policy is not evaluated there
-        actions.append(torch.full((n,), a, dtype=torch.long, device=device))
-        taken.append(torch.zeros(n, device=device))
-    steps = torch.arange(len(actions), device=device)  # (W+1,)
-    acts = torch.stack(actions, 1)  # (B, W+1): every row holds a STOP
-    lengths = (acts == a).int().argmax(1)  # (B,) the first STOP
-    step_lp = torch.where(steps <= lengths[:, None], torch.stack(taken, 1), 0.0)  # (B, W+1)
+        acts = torch.cat([acts, acts.new_full((n, 1), a)], 1)
+        taken = torch.cat([taken, taken.new_zeros(n, 1)], 1)
+    steps = torch.arange(acts.shape[1], device=device)  # (W+1,)
+    lengths = (acts == a).int().argmax(1)  # (B,) the first STOP: every row has one
+    step_lp = torch.where(steps <= lengths[:, None], taken, 0.0)  # (B, W+1)
     tokens = torch.zeros(n, max_len, dtype=torch.long, device=device)
-    width = len(actions) - 1
-    tokens[:, :width] = torch.where(steps[:width] < lengths[:, None], acts[:, :width], 0)
+    w = acts.shape[1] - 1
+    tokens[:, :w] = torch.where(steps[:w] < lengths[:, None], acts[:, :w], 0)
     return Trajectories(tokens, lengths.long(), step_lp.sum(1), step_lp)
 
 
