@@ -70,15 +70,23 @@ class PrefixCache(NamedTuple):
     distinct prefix rather than once per sequence; after that, ``pre`` (B, H) holds each
     sequence's own first-layer sum.
 
+    The first layer's weights are read through views made once per batch (``letters``,
+    ``lengths``: one ``unbind`` each), so under autograd each step adds a small gradient to one
+    view and the full weight gradients are assembled once, not once per step.
+
     Attributes:
         pre: (B, H) first-layer sums of the prefixes (row mode), else None.
         table: (A^t, H) first-layer sums of every prefix of length t (table mode), else None.
         pid: (B,) row of ``table`` of each sequence (table mode), else None.
+        letters: max_len views (A, H): the input weights of each position's letters.
+        lengths: max_len + 1 views (H,): the weight of each prefix length.
     """
 
     pre: torch.Tensor | None
     table: torch.Tensor | None
     pid: torch.Tensor | None
+    letters: tuple[torch.Tensor, ...]
+    lengths: tuple[torch.Tensor, ...]
 
 
 class SequencePolicy(nn.Module):
@@ -224,30 +232,33 @@ class MLPPolicy(SequencePolicy):
 
     def init_cache(self, batch: int) -> PrefixCache:
         h = self.length.weight.shape[1]
+        letters = self.inp.weight.view(self.max_len, self.n_letters, h).unbind(0)
+        lengths = self.length.weight.unbind(0)
         if not self.shares_prefixes:
-            return PrefixCache(self.length.weight.new_zeros(batch, h), None, None)
+            zeros = self.length.weight.new_zeros(batch, h)
+            return PrefixCache(zeros, None, None, letters, lengths)
         pid = torch.zeros(batch, dtype=torch.long, device=self.length.weight.device)
-        return PrefixCache(None, self.length.weight.new_zeros(1, h), pid)
+        return PrefixCache(None, self.length.weight.new_zeros(1, h), pid, letters, lengths)
 
     def step(
         self, cache: PrefixCache, t: int, prev: torch.Tensor
     ) -> tuple[torch.Tensor, PrefixCache]:
-        pre, table, pid = cache
-        a, b = self.n_letters, len(prev)
+        pre, table, pid, letters, lengths = cache
         if table is not None and pid is not None:
             if t > 0:  # every prefix of length t, the last letter varying fastest
-                rows = self.inp.weight[(t - 1) * a : t * a]  # (A, H)
+                rows = letters[t - 1]  # (A, H)
                 table = (table[:, None, :] + rows[None, :, :]).flatten(0, 1)  # (A^t, H)
-                pid = pid * a + prev  # (B,) each row's prefix, as a row of the table
-            if len(table) <= b // 2:
+                pid = pid * self.n_letters + prev  # (B,) each row's prefix, as a table row
+            if len(table) <= len(prev) // 2:
                 # fewer possible prefixes than half the rows: evaluate each once, gather
-                logits = self._head(table + self.length.weight[t])[pid]  # (B, A+1)
-                return logits, PrefixCache(None, table, pid)
+                logits = self._head(table + lengths[t])[pid]  # (B, A+1)
+                return logits, cache._replace(table=table, pid=pid)
             pre = table[pid]  # leaving the table: the same sums, row by row
         elif pre is not None and t > 0:
-            pre = pre + self.inp(prev + (t - 1) * a)
+            pre = pre + letters[t - 1].index_select(0, prev)
         assert pre is not None
-        return self._head(pre + self.length.weight[t]), PrefixCache(pre, None, None)
+        logits = self._head(pre + lengths[t])
+        return logits, cache._replace(pre=pre, table=None, pid=None)
 
     def _head(self, pre: torch.Tensor) -> torch.Tensor:
         """(N, H) first pre-activations -> (N, A+1) logits."""
