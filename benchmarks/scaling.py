@@ -8,7 +8,8 @@ Each cell writes synthetic labeled data (as ``round_time.py``: a fixed random pe
 per-letter weight plus noise; DNA for L = 8, protein otherwise; every sequence of length L), runs
 the real CLI in a subprocess (``round -n 100 --budget default --seed 0``) and records its wall
 time and peak resident memory (``ru_maxrss`` of that child, from ``os.wait4``). Results are merged
-into ``bench-out/scaling.json`` (cells not re-run keep their last numbers), then
+into ``bench-out/scaling.json`` (cells not re-run keep their last numbers; where that file is
+missing, e.g. in a fresh checkout, the rows already in ``docs/performance.md`` are the start), then
 ``docs/performance.md`` is rendered from ``benchmarks/performance.md.in`` with the machine, the
 date, the commit, this table and the torchgfn ratios of ``gfn_throughput.py --json``.
 """
@@ -83,6 +84,7 @@ def run_cell(length: int, n: int, budget: str, timeout: float) -> dict:
         "seconds": round(seconds, 1),
         "peak_mib": round(usage.ru_maxrss / 1024),
         "status": status,
+        "commit": commit(),
     }
 
 
@@ -115,33 +117,69 @@ def commit() -> str:
         return "unknown"
 
 
+SCALING_HEADER = "| L | alphabet | labeled N | wall (s) | peak RSS (MiB) | status | commit |"
+
+
 def scaling_table(rows: list[dict]) -> str:
-    lines = [
-        "| L | alphabet | labeled N | wall (s) | peak RSS (MiB) | status |",
-        "|---:|---|---:|---:|---:|---|",
-    ]
+    lines = [SCALING_HEADER, "|---:|---|---:|---:|---:|---|---|"]
     for r in sorted(rows, key=lambda r: (r["length"], r["n_labeled"])):
         lines.append(
             f"| {r['length']} | {r['alphabet']} | {r['n_labeled']:,} | {r['seconds']:.1f} | "
-            f"{r['peak_mib']:,} | {r['status']} |"
+            f"{r['peak_mib']:,} | {r['status']} | {r.get('commit', 'unknown')} |"
         )
     return "\n".join(lines)
 
 
+def rows_from_doc(doc: Path) -> list[dict]:
+    """The scaling rows of an earlier rendering of ``doc`` (none if it has no table).
+
+    Rows of a table without a commit column get the commit named in the doc's header.
+    """
+    if not doc.exists():
+        return []
+    lines = doc.read_text().splitlines()
+    header_commit = next(
+        (x.split(":", 1)[1].strip() for x in lines if x.startswith("- commit:")), "unknown"
+    )
+    start = next((i for i, x in enumerate(lines) if x.startswith("| L | alphabet |")), None)
+    if start is None:
+        return []
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows.append(
+            {
+                "length": int(cells[0]),
+                "alphabet": cells[1],
+                "n_labeled": int(cells[2].replace(",", "")),
+                "seconds": float(cells[3]),
+                "peak_mib": int(cells[4].replace(",", "")),
+                "status": cells[5],
+                "commit": cells[6] if len(cells) > 6 else header_commit,
+            }
+        )
+    return rows
+
+
 def gfn_table(rows: list[dict]) -> str:
+    """Throughput: the best run of each side; TB loss: the mean over all runs (seeds)."""
     if not rows:
         return "_not measured: run `make bench`_"
     lines = [
-        "| L | letters | batch | steps | seqdesign traj/s | torchgfn traj/s | ratio | "
+        "| L | letters | batch | steps | runs | seqdesign traj/s | torchgfn traj/s | ratio | "
         "TB loss seqdesign | TB loss torchgfn |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         o, t = r["seqdesign"], r["torchgfn"]
+        runs = r.get("runs", {"seqdesign": [o], "torchgfn": [t]})
+        loss = {k: sum(x["final_loss"] for x in v) / len(v) for k, v in runs.items()}
         lines.append(
             f"| {r['length']} | {r['letters']} | {r['batch']} | {r['steps']} | "
-            f"{o['traj_per_s']:.0f} | {t['traj_per_s']:.0f} | {r['ratio']:.1f}x | "
-            f"{o['final_loss']:.3f} | {t['final_loss']:.3f} |"
+            f"{r.get('repeat', 1)} | {o['traj_per_s']:.0f} | {t['traj_per_s']:.0f} | "
+            f"{r['ratio']:.1f}x | {loss['seqdesign']:.3f} | {loss['torchgfn']:.3f} |"
         )
     return "\n".join(lines)
 
@@ -171,7 +209,7 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md")
     p.add_argument("--render-only", action="store_true", help="rewrite the doc, run nothing")
     a = p.parse_args()
-    saved = json.loads(a.results.read_text()) if a.results.exists() else []
+    saved = json.loads(a.results.read_text()) if a.results.exists() else rows_from_doc(a.out)
     cells = {(r["length"], r["n_labeled"]): r for r in saved}
     if not a.render_only:
         for length in a.lengths:

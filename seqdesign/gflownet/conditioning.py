@@ -25,6 +25,9 @@ from seqdesign.multiobjective import CONDITIONING as MODES
 class ConditionalMLPPolicy(MLPPolicy):
     """The MLP policy of GFlowNet-AL, conditioned on a vector (a preference) per trajectory.
 
+    Rows with the same prefix differ by their conditioning, so none is shared (see
+    :class:`~seqdesign.gflownet.policy.PrefixCache`).
+
     Args:
         n_letters: A.
         max_len: longest prefix.
@@ -33,6 +36,8 @@ class ConditionalMLPPolicy(MLPPolicy):
         layers: hidden layers (>= 1).
         mode: ``concat`` or ``film``.
     """
+
+    shares_prefixes = False
 
     def __init__(
         self,
@@ -87,12 +92,8 @@ class ConditionalMLPPolicy(MLPPolicy):
         h = self._trunk(pre)
         return self.head(h), self.flow(h).squeeze(-1)
 
-    def step(
-        self, cache: torch.Tensor, t: int, prev: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        if t > 0:
-            cache = cache + self.inp(prev + (t - 1) * self.n_letters)
-        return self.head(self._trunk(cache + self.length.weight[t])), cache
+    def _head(self, pre: torch.Tensor) -> torch.Tensor:
+        return self.head(self._trunk(pre))
 
     def log_z_of(self, cond: torch.Tensor) -> torch.Tensor:
         """log Z(w) for each row of (B, C) -> (B,)."""

@@ -19,7 +19,7 @@ sampling. Each also carries a state-flow head log F(s) (used by SubTB) and the l
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -60,6 +60,33 @@ def masked_log_probs(logits: torch.Tensor, min_len: int, max_len: int) -> torch.
     t = torch.arange(logits.shape[1], device=logits.device)
     mask = action_mask(t, logits.shape[-1] - 1, min_len, max_len)  # (T+1, A+1)
     return torch.log_softmax(logits.masked_fill(~mask, NEG_INF), dim=-1)
+
+
+class PrefixCache(NamedTuple):
+    """What :class:`MLPPolicy` carries from one decoding step to the next.
+
+    While the prefixes are short, every possible prefix of length t is a row of ``table``
+    (A^t, H) and ``pid`` (B,) says which row each sequence is at, so the network runs once per
+    distinct prefix rather than once per sequence; after that, ``pre`` (B, H) holds each
+    sequence's own first-layer sum.
+
+    The first layer's weights are read through views made once per batch (``letters``,
+    ``lengths``: one ``unbind`` each), so under autograd each step adds a small gradient to one
+    view and the full weight gradients are assembled once, not once per step.
+
+    Attributes:
+        pre: (B, H) first-layer sums of the prefixes (row mode), else None.
+        table: (A^t, H) first-layer sums of every prefix of length t (table mode), else None.
+        pid: (B,) row of ``table`` of each sequence (table mode), else None.
+        letters: max_len views (A, H): the input weights of each position's letters.
+        lengths: max_len + 1 views (H,): the weight of each prefix length.
+    """
+
+    pre: torch.Tensor | None
+    table: torch.Tensor | None
+    pid: torch.Tensor | None
+    letters: tuple[torch.Tensor, ...]
+    lengths: tuple[torch.Tensor, ...]
 
 
 class SequencePolicy(nn.Module):
@@ -134,6 +161,8 @@ class MLPPolicy(SequencePolicy):
         layers: number of hidden layers (>= 1), the first being the one-hot input layer.
     """
 
+    shares_prefixes = True  # the logits of a prefix depend on nothing else (see PrefixCache)
+
     def __init__(self, n_letters: int, max_len: int, hidden: int = 256, layers: int = 2) -> None:
         super().__init__(n_letters, max_len)
         self.inp = nn.Embedding(max_len * n_letters, hidden)  # weight of (position, letter)
@@ -160,17 +189,80 @@ class MLPPolicy(SequencePolicy):
         cum = contrib.transpose(1, 2).cumsum(-1).transpose(1, 2)  # (B, T, H)
         pre = torch.cat([contrib.new_zeros(b, 1, contrib.shape[-1]), cum], 1)
         pre = pre + self.length.weight[: t + 1]  # (B, T+1, H)
-        return self._out(pre)
+        levels = self._shared_levels(b, t)
+        if not levels:
+            return self._out(pre)
+        # the short prefixes repeat across the batch: run the network once per distinct one
+        table, rows = self._prefix_table(tokens, levels)  # (R, H), (B, S)
+        t_logits, t_flow = self._out(table)
+        logits, log_flow = self._out(pre[:, levels:])
+        return torch.cat([t_logits[rows], logits], 1), torch.cat([t_flow[rows], log_flow], 1)
 
-    def init_cache(self, batch: int) -> torch.Tensor:
-        return self.length.weight.new_zeros(batch, self.length.weight.shape[1])  # (B, H)
+    def _shared_levels(self, batch: int, width: int) -> int:
+        """S: prefixes shorter than S (A^s <= B/2 possible ones) get one network row each."""
+        levels = 0
+        while self.shares_prefixes and levels < width and self.n_letters**levels <= batch // 2:
+            levels += 1
+        return levels
+
+    def _prefix_table(self, tokens: torch.Tensor, levels: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every prefix of length < S, and where each sequence's prefixes are in that table.
+
+        Args:
+            tokens: (B, T) int64, T >= S.
+            levels: S.
+
+        Returns:
+            ``table`` (R, H): the first pre-activation of every prefix of length 0..S-1 (R =
+            sum of A^s), by length, then in lexicographic order (the last letter varying
+            fastest); ``rows`` (B, S): the row of each sequence's prefix of length s.
+        """
+        a = self.n_letters
+        sums = [self.length.weight.new_zeros(1, self.length.weight.shape[1])]  # (1, H)
+        pid = tokens.new_zeros(len(tokens))
+        rows, offset = [pid], 1
+        for s in range(1, levels):
+            letters = self.inp.weight[(s - 1) * a : s * a]  # (A, H)
+            sums.append((sums[-1][:, None, :] + letters[None, :, :]).flatten(0, 1))  # (A^s, H)
+            pid = pid * a + tokens[:, s - 1]
+            rows.append(pid + offset)
+            offset += a**s
+        table = torch.cat([x + self.length.weight[s] for s, x in enumerate(sums)])
+        return table, torch.stack(rows, 1)
+
+    def init_cache(self, batch: int) -> PrefixCache:
+        h = self.length.weight.shape[1]
+        letters = self.inp.weight.view(self.max_len, self.n_letters, h).unbind(0)
+        lengths = self.length.weight.unbind(0)
+        if not self.shares_prefixes:
+            zeros = self.length.weight.new_zeros(batch, h)
+            return PrefixCache(zeros, None, None, letters, lengths)
+        pid = torch.zeros(batch, dtype=torch.long, device=self.length.weight.device)
+        return PrefixCache(None, self.length.weight.new_zeros(1, h), pid, letters, lengths)
 
     def step(
-        self, cache: torch.Tensor, t: int, prev: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        if t > 0:
-            cache = cache + self.inp(prev + (t - 1) * self.n_letters)
-        return self.head(self.body(torch.relu(cache + self.length.weight[t]))), cache
+        self, cache: PrefixCache, t: int, prev: torch.Tensor
+    ) -> tuple[torch.Tensor, PrefixCache]:
+        pre, table, pid, letters, lengths = cache
+        if table is not None and pid is not None:
+            if t > 0:  # every prefix of length t, the last letter varying fastest
+                rows = letters[t - 1]  # (A, H)
+                table = (table[:, None, :] + rows[None, :, :]).flatten(0, 1)  # (A^t, H)
+                pid = pid * self.n_letters + prev  # (B,) each row's prefix, as a table row
+            if len(table) <= len(prev) // 2:
+                # fewer possible prefixes than half the rows: evaluate each once, gather
+                logits = self._head(table + lengths[t])[pid]  # (B, A+1)
+                return logits, cache._replace(table=table, pid=pid)
+            pre = table[pid]  # leaving the table: the same sums, row by row
+        elif pre is not None and t > 0:
+            pre = pre + letters[t - 1].index_select(0, prev)
+        assert pre is not None
+        logits = self._head(pre + lengths[t])
+        return logits, cache._replace(pre=pre, table=None, pid=None)
+
+    def _head(self, pre: torch.Tensor) -> torch.Tensor:
+        """(N, H) first pre-activations -> (N, A+1) logits."""
+        return self.head(self.body(torch.relu(pre)))
 
 
 class _Block(nn.Module):

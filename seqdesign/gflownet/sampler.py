@@ -30,14 +30,17 @@ class Trajectories:
         lengths: (B,) int64.
         log_pf: (B,) float, sum over the trajectory of log P_F under the model policy
             (temperature 1, no exploration), STOP included.
+        step_log_pf: (B, W+1) float, log P_F of each step's action (W the longest length in
+            the batch; 0 after a trajectory's STOP): what :func:`step_log_pf` computes from
+            ``policy(tokens[:, :W])``.
     """
 
     tokens: torch.Tensor
     lengths: torch.Tensor
     log_pf: torch.Tensor
+    step_log_pf: torch.Tensor
 
 
-@torch.no_grad()
 def sample_trajectories(
     policy: SequencePolicy,
     n: int,
@@ -49,6 +52,7 @@ def sample_trajectories(
     prefix: torch.Tensor | None = None,
     prefix_lengths: torch.Tensor | None = None,
     rules: ActionRules | None = None,
+    differentiable: bool = False,
 ) -> Trajectories:
     """Sample ``n`` trajectories, one token per step for all of them at once.
 
@@ -64,6 +68,9 @@ def sample_trajectories(
         prefix_lengths: (B,) how many prefix tokens to force per row (each ``< max_len`` or
             ``<= max_len``; a row whose prefix is already ``max_len`` long just stops).
         rules: constraint masks (letters per position, runs, edits) applied at every step.
+        differentiable: keep the autograd graph of ``log_pf`` and ``step_log_pf`` (the draws
+            themselves are never differentiated), so a loss on these trajectories needs no
+            second forward pass over them.
 
     Returns:
         The trajectories; ``log_pf`` scores the whole trajectory, forced steps included.
@@ -71,43 +78,96 @@ def sample_trajectories(
     Raises:
         TrainingError: the policy's logits are NaN or infinite (its weights diverged).
     """
+    with torch.set_grad_enabled(differentiable):
+        return _sample(
+            policy, n, min_len, max_len, generator, temperature, epsilon, prefix, prefix_lengths,
+            rules,
+        )  # fmt: skip
+
+
+def _sample(
+    policy: SequencePolicy,
+    n: int,
+    min_len: int,
+    max_len: int,
+    generator: torch.Generator,
+    temperature: float,
+    epsilon: float,
+    prefix: torch.Tensor | None,
+    prefix_lengths: torch.Tensor | None,
+    rules: ActionRules | None,
+) -> Trajectories:
     device = policy.log_z.device
     a = policy.n_letters
-    tokens = torch.zeros(n, max_len, dtype=torch.long, device=device)
-    lengths = torch.full((n,), max_len, dtype=torch.long, device=device)
-    log_pf = torch.zeros(n, device=device)
+    differentiable = torch.is_grad_enabled()
+    allowed = action_mask(torch.arange(max_len + 1, device=device), a, min_len, max_len)
+    blocked = ~allowed  # (T+1, A+1)
+    uniform = epsilon * allowed / allowed.sum(-1, keepdim=True)  # (T+1, A+1) exploration
+    actions: list[torch.Tensor] = []  # (B,) the action of each step; after STOP: ignored
+    outs: list[torch.Tensor] = []  # (B, A+1) logits (differentiable) or log-probabilities
+    masks: list[torch.Tensor] = []  # (B, A+1) actions blocked by the rules
     done = torch.zeros(n, dtype=torch.bool, device=device)
     prev = torch.zeros(n, dtype=torch.long, device=device)
     cache = policy.init_cache(n)
-    masks = action_mask(torch.arange(max_len + 1, device=device), a, min_len, max_len)
     state = rules.initial(n, device) if rules is not None else None
-    for t in range(max_len + 1):
+    for t in range(max_len):
         logits, cache = policy.step(cache, t, prev)  # (B, A+1)
-        if not bool(torch.isfinite(logits).all()):
-            raise TrainingError(f"the policy produced NaN or infinite logits at step {t}")
-        mask = masks[t]  # (A+1,), or (B, A+1) under constraint masks
-        if rules is not None and state is not None:
-            mask = rules.actions_at(t, state, mask)
-        masked = logits.masked_fill(~mask, NEG_INF)
-        log_p = torch.log_softmax(masked, dim=-1)  # the model policy
-        probs = torch.softmax(masked / temperature, dim=-1) if temperature != 1.0 else log_p.exp()
-        if epsilon > 0.0:
-            probs = (1.0 - epsilon) * probs + epsilon * mask / mask.sum(-1, keepdim=True)
-        action = torch.multinomial(probs, 1, generator=generator).squeeze(1)  # (B,)
-        if prefix is not None and prefix_lengths is not None and t < prefix.shape[1]:
-            action = torch.where(t < prefix_lengths, prefix[:, t], action)
-        log_pf += torch.where(done, 0.0, log_p.gather(1, action[:, None]).squeeze(1))
+        # the draw is never differentiated: only the policy's own ops join the graph, and the
+        # log-softmax of the whole trajectory is taken once, after the loop
+        with torch.no_grad():
+            if rules is not None and state is not None:
+                mask = ~rules.actions_at(t, state, allowed[t])  # (B, A+1) blocked
+                masks.append(mask)
+                explore = epsilon * ~mask / (~mask).sum(-1, keepdim=True)
+            else:
+                mask, explore = blocked[t], uniform[t]
+            masked = logits.masked_fill(mask, NEG_INF)
+            log_p = torch.log_softmax(masked, dim=-1)  # the model policy
+            if temperature != 1.0:
+                probs = torch.softmax(masked / temperature, dim=-1)
+            else:
+                probs = log_p.exp()
+            if epsilon > 0.0:
+                probs = (1.0 - epsilon) * probs + explore
+            try:
+                action = torch.multinomial(probs, 1, generator=generator).squeeze(1)  # (B,)
+            except RuntimeError:  # NaN or infinite probabilities
+                raise TrainingError(
+                    f"the policy produced NaN or infinite logits at step {t}"
+                ) from None
+            if prefix is not None and prefix_lengths is not None and t < prefix.shape[1]:
+                action = torch.where(t < prefix_lengths, prefix[:, t], action)
+        actions.append(action)
+        outs.append(logits if differentiable else log_p)
         if rules is not None and state is not None:
             state = rules.advance(t, state, action)
-        stop = (action == a) & ~done
-        lengths[stop] = t
-        if t < max_len:
-            tokens[:, t] = torch.where(done | stop, 0, action)
-        done |= stop
-        if bool(done.all()):
-            break
+        if t >= min_len:  # STOP is allowed from here on
+            done = done | (action == a)
+            if bool(done.all()):
+                break
         prev = action.clamp(max=a - 1)
-    return Trajectories(tokens, lengths, log_pf)
+    width = len(outs)  # steps where the policy was evaluated
+    stacked = torch.stack(outs, 1)  # (B, W', A+1)
+    if not bool(torch.isfinite(stacked).all()):
+        step = int((~torch.isfinite(stacked)).any(2).any(0).int().argmax())
+        raise TrainingError(f"the policy produced NaN or infinite logits at step {step}")
+    if differentiable:
+        block = torch.stack(masks, 1) if masks else blocked[:width]  # (B or 1, W', A+1)
+        stacked = torch.log_softmax(stacked.masked_fill(block, NEG_INF), dim=-1)
+    acts = torch.stack(actions, 1)  # (B, W')
+    taken = stacked.gather(2, acts[:, :, None]).squeeze(2)  # (B, W') log P_F of each action
+    if width == max_len:
+        # at max_len only STOP is allowed: log P_F(STOP) = 0 exactly (its gradient too), so the
+        # policy is not evaluated there
+        acts = torch.cat([acts, acts.new_full((n, 1), a)], 1)
+        taken = torch.cat([taken, taken.new_zeros(n, 1)], 1)
+    steps = torch.arange(acts.shape[1], device=device)  # (W+1,)
+    lengths = (acts == a).int().argmax(1)  # (B,) the first STOP: every row has one
+    step_lp = torch.where(steps <= lengths[:, None], taken, 0.0)  # (B, W+1)
+    tokens = torch.zeros(n, max_len, dtype=torch.long, device=device)
+    w = acts.shape[1] - 1
+    tokens[:, :w] = torch.where(steps[:w] < lengths[:, None], acts[:, :w], 0)
+    return Trajectories(tokens, lengths.long(), step_lp.sum(1), step_lp)
 
 
 def step_log_pf(

@@ -31,7 +31,7 @@ from seqdesign.gflownet.losses import (
 )
 from seqdesign.gflownet.masks import ActionRules
 from seqdesign.gflownet.policy import SequencePolicy
-from seqdesign.gflownet.sampler import sample_trajectories, step_log_pf
+from seqdesign.gflownet.sampler import Trajectories, sample_trajectories, step_log_pf
 from seqdesign.gflownet.settings import GFlowNetSettings
 from seqdesign.gflownet.shaping import LogReward
 from seqdesign.gflownet.tokens import decode, encode
@@ -60,28 +60,48 @@ class TrainingHistory:
 
 def _local_search(
     policy: SequencePolicy,
-    tokens: torch.Tensor,
-    lengths: torch.Tensor,
+    traj: Trajectories,
     space: SequenceSpace,
     settings: GFlowNetSettings,
     generator: torch.Generator,
     rules: ActionRules | None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Back-track ``local_search_k`` tokens of each (B, L) sequence and rebuild; (B, L), (B,)."""
-    cut = (lengths - settings.local_search_k).clamp(min=0)
-    rebuilt = sample_trajectories(
+    differentiable: bool,
+) -> Trajectories:
+    """Back-track ``local_search_k`` tokens of each sequence of ``traj`` and rebuild them."""
+    cut = (traj.lengths - settings.local_search_k).clamp(min=0)
+    return sample_trajectories(
         policy,
-        len(lengths),
+        len(cut),
         space.min_len,
         space.max_len,
         generator,
         temperature=settings.train_temperature,
         epsilon=settings.epsilon,
-        prefix=tokens,
+        prefix=traj.tokens,
         prefix_lengths=cut,
         rules=rules,
+        differentiable=differentiable,
     )
-    return rebuilt.tokens, rebuilt.lengths
+
+
+def _offline_log_pf(
+    policy: SequencePolicy,
+    tokens: torch.Tensor,
+    lengths: torch.Tensor,
+    space: SequenceSpace,
+    rules: ActionRules | None,
+) -> torch.Tensor:
+    """(B, W+1) per-step log P_F of given (B, L) sequences, in one forward pass."""
+    width = int(lengths.max())
+    tokens = tokens[:, :width]
+    if width < space.max_len:
+        logits, _ = policy(tokens)  # (B, W+1, A+1)
+    else:
+        # after max_len letters only STOP is allowed: log P_F = 0 whatever the logits, so the
+        # full-length prefixes are not evaluated (zero logits stand in for them)
+        logits, _ = policy(tokens[:, :-1])  # (B, W, A+1)
+        logits = torch.cat([logits, logits.new_zeros(len(logits), 1, logits.shape[-1])], 1)
+    return step_log_pf(logits, tokens, lengths, space.min_len, space.max_len, rules)
 
 
 def train_policy(
@@ -121,11 +141,16 @@ def train_policy(
         [
             {"params": policy.body_parameters(), "lr": s.lr},
             {"params": [policy.log_z], "lr": s.lr_logz},
-        ]
+        ],
+        fused=True,  # one kernel per step for all parameters (the same update, 3x faster on CPU)
     )
     params = list(policy.parameters())
     history = TrainingHistory()
     policy.train()
+    # TB reuses the sampler's log P_F (drawn with autograd on): only the offline trajectories
+    # need a forward pass of their own. SubTB also needs the state flows of every prefix, so it
+    # scores the whole batch in one pass.
+    reuse = s.loss == "tb"
     for step in range(s.steps):
         traj = sample_trajectories(
             policy,
@@ -136,14 +161,14 @@ def train_policy(
             temperature=s.train_temperature,
             epsilon=s.epsilon,
             rules=rules,
+            differentiable=reuse,
         )
-        tokens, lengths = [traj.tokens], [traj.lengths]
+        tokens, lengths, on_lp = [traj.tokens], [traj.lengths], [traj.log_pf]
         if s.local_search:
-            ls_tokens, ls_lengths = _local_search(
-                policy, traj.tokens, traj.lengths, space, s, generator, rules
-            )
-            tokens.append(ls_tokens)
-            lengths.append(ls_lengths)
+            ls = _local_search(policy, traj, space, s, generator, rules, reuse)
+            tokens.append(ls.tokens)
+            lengths.append(ls.lengths)
+            on_lp.append(ls.log_pf)
         seqs = decode(torch.cat(tokens), torch.cat(lengths), space.alphabet)
         if n_off:
             idx = torch.randint(len(offline), (n_off,), generator=generator, device=device)
@@ -162,17 +187,30 @@ def train_policy(
             batch_tokens[new] = torch.where(better[:, None], batch_tokens[new], batch_tokens[old])
             batch_lengths[new] = torch.where(better, batch_lengths[new], batch_lengths[old])
             log_r[new] = torch.where(better, log_r[new], log_r[old])
+            on_lp[1] = torch.where(better, on_lp[1], on_lp[0])
             history.local_search_accepted.append(float(better.float().mean()))
 
-        width = int(batch_lengths.max())
-        batch_tokens = batch_tokens[:, :width]
-        logits, log_flow = policy(batch_tokens)  # (B, W+1, A+1), (B, W+1)
-        lp = step_log_pf(logits, batch_tokens, batch_lengths, space.min_len, space.max_len, rules)
+        if reuse:
+            log_pf = torch.cat(on_lp)  # (B - n_off,)
+            if n_off:
+                off = slice(len(batch_lengths) - n_off, None)
+                lp_off = _offline_log_pf(
+                    policy, batch_tokens[off], batch_lengths[off], space, rules
+                )
+                log_pf = torch.cat([log_pf, lp_off.sum(1)])  # (B,)
+        else:
+            width = int(batch_lengths.max())
+            batch_tokens = batch_tokens[:, :width]
+            logits, log_flow = policy(batch_tokens)  # (B, W+1, A+1), (B, W+1)
+            lp = step_log_pf(
+                logits, batch_tokens, batch_lengths, space.min_len, space.max_len, rules
+            )
+            log_pf = lp.sum(1)
         if step == 0:
             # start log Z (and the state flows) at a lower bound of the true log Z (Jensen)
-            policy.init_log_z(float((log_r - lp.sum(1)).mean().detach()))
-        if s.loss == "tb":
-            loss = trajectory_balance_loss(policy.log_z, lp.sum(1), log_r)
+            policy.init_log_z(float((log_r - log_pf).mean().detach()))
+        if reuse:
+            loss = trajectory_balance_loss(policy.log_z, log_pf, log_r)
         else:
             loss = subtrajectory_balance_loss(
                 policy.log_z, lp, log_flow, batch_lengths, log_r, s.subtb_lambda
