@@ -195,10 +195,16 @@ def resolve_generator(
             got several, or ``gfn-edit`` has no parents to edit.
     """
     name, acq = settings.generator, settings.acquisition
-    if name == "gfn-edit" and space is not None and space.rules.parent_tokens is None:
+    if (
+        name == "gfn-edit"
+        and space is not None
+        and space.rules.parent_tokens is None
+        and (space.min_len != space.max_len or space.rules.max_edits is not None)
+    ):
         raise ConfigError(
-            "generator 'gfn-edit' needs --parent sequences of the design length and --max-edits "
-            "(a fixed length, every parent that long); use 'gfn' otherwise"
+            "generator 'gfn-edit' edits by substitution: it needs a fixed length (then it edits "
+            "the best measured sequences) or --parent sequences of the design length with "
+            "--max-edits; use 'gfn' otherwise"
         )
     gfn = "gfn-edit" if prefers_edits(space) else "gfn"
     if n_objectives == 1:

@@ -21,13 +21,26 @@ EDIT_MIN_LENGTH = 64
 k in {4, 8}, the same budget): see ``benchmarks/edit_gfn.py`` and its commit message."""
 
 
+TRUST_MIN_LENGTH = 24
+"""Without parents, ``auto`` picks ``gfn-edit`` in a trust region around the best measured
+sequences (``GFlowNetSettings.trust_parents`` / ``trust_radius``) from this fixed length on: the
+GFlowNet writing from scratch led at lengths 8 and 14 but found nothing better than random on
+Ehrlich (32 letters) and barely beat model-free evolution at RNA length 50, where proposals far
+from the data are proxy guesses (docs/benchmarks.md and the commit that set this)."""
+
+
 def prefers_edits(space: SequenceSpace | None) -> bool:
-    """True when ``auto`` should design by edits: parents of the fixed length, long enough."""
-    return (
-        space is not None
-        and space.rules.parent_tokens is not None
-        and space.max_len >= EDIT_MIN_LENGTH
-    )
+    """True when ``auto`` should design by edits.
+
+    Either parents of the fixed length (``--parent``/``--max-edits``) at a length of at least
+    :data:`EDIT_MIN_LENGTH`, or no parents and a fixed length of at least
+    :data:`TRUST_MIN_LENGTH` (the trust region around the data).
+    """
+    if space is None or space.min_len != space.max_len:
+        return False
+    if space.rules.parent_tokens is not None:
+        return space.max_len >= EDIT_MIN_LENGTH
+    return space.rules.max_edits is None and space.max_len >= TRUST_MIN_LENGTH
 
 
 def make_generator(
@@ -77,6 +90,7 @@ def make_generator(
 
 __all__ = [
     "EDIT_MIN_LENGTH",
+    "TRUST_MIN_LENGTH",
     "NAMES",
     "VECTOR_GENERATORS",
     "Generator",

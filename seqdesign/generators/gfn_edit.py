@@ -20,6 +20,8 @@ and takes one Adam step on trajectory balance with the backward term,
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 
@@ -92,6 +94,8 @@ class GFlowNetEditGenerator:
         if s.device == "cuda" and not torch.cuda.is_available():
             raise ConfigError("GFlowNet settings: device 'cuda' requested but CUDA is unavailable")
         device = torch.device(s.device)
+        if space.rules.parent_tokens is None:
+            space = trust_region(space, dataset, reward, s)
         env = EditEnv.from_space(space, device)
         offline = [
             seq
@@ -140,6 +144,39 @@ class GFlowNetEditGenerator:
             )
             out += _decode(traj, self.space_)
         return [q for q, ok in zip(out, self.space_.check(out)) if ok]
+
+
+def trust_region(
+    space: SequenceSpace, dataset: Dataset, reward: RewardFn, settings: GFlowNetSettings
+) -> SequenceSpace:
+    """``space`` narrowed to k edits of the best measured sequences (no ``--parent`` given).
+
+    The parents are the ``trust_parents`` measured sequences of ``space`` with the highest
+    acquisition (the proxy's optimism about what was measured), ``k = max(1, round(trust_radius
+    * L))``. Far from the data the proxy is a guess; near the best of it, a few edits are where
+    its ranking holds (AdaLead's and MOGFN-AL's lesson, measured in the commit that added this).
+
+    Raises:
+        ConfigError: the length is not fixed, or nothing measured lies in ``space``.
+    """
+    if space.min_len != space.max_len:
+        raise ConfigError(
+            "generator 'gfn-edit' edits by substitution: it needs a fixed length (or --parent "
+            f"sequences with --max-edits), got lengths {space.min_len}-{space.max_len}"
+        )
+    measured = [
+        q
+        for q, ok in zip(dataset.sequences, dataset.measured, strict=True)
+        if ok and space.contains(q)
+    ]
+    if not measured:
+        raise ConfigError("generator 'gfn-edit': no measured sequence in the space to edit")
+    values = np.asarray(reward(measured), dtype=np.float64)
+    order = np.lexsort((np.array(measured), -np.nan_to_num(values, nan=-np.inf)))
+    parents = tuple(measured[i] for i in order[: settings.trust_parents])
+    k = max(1, round(settings.trust_radius * space.max_len))
+    constraints = dataclasses.replace(space.constraints, parents=parents, max_edits=k)
+    return dataclasses.replace(space, constraints=constraints)
 
 
 def _decode(traj: EditTrajectories, space: SequenceSpace) -> list[str]:

@@ -45,6 +45,11 @@ class GFlowNetSettings:
             the refined ones too.
         local_search_k: tokens to back-track (truncate) before rebuilding with the policy.
         cache_size: at most this many rewards of on-policy sequences are kept between steps.
+        trust_parents: ``gfn-edit`` without ``--parent``: the number of measured sequences, the
+            best by the round's acquisition, whose neighbourhoods it designs in (a trust region
+            around the data, as MOGFN-AL edited its current front).
+        trust_radius: ... and the edits allowed from them, as a fraction of the length
+            (``k = max(1, round(trust_radius * L))``).
     """
 
     policy: str = "mlp"
@@ -70,6 +75,8 @@ class GFlowNetSettings:
     local_search: bool = False
     local_search_k: int = 4
     cache_size: int = 200_000
+    trust_parents: int = 16
+    trust_radius: float = 0.1
 
     def __post_init__(self) -> None:
         # TOML has no tuples: accept a two-element list
@@ -136,6 +143,11 @@ class GFlowNetSettings:
             (self.grad_clip > 0, f"grad_clip must be > 0, got {self.grad_clip}"),
             (self.local_search_k >= 1, f"local_search_k must be >= 1, got {self.local_search_k}"),
             (self.cache_size >= 0, f"cache_size must be >= 0, got {self.cache_size}"),
+            (self.trust_parents >= 1, f"trust_parents must be >= 1, got {self.trust_parents}"),
+            (
+                0.0 < self.trust_radius <= 1.0,
+                f"trust_radius must be in (0, 1], got {self.trust_radius}",
+            ),
         ]
         for ok, message in checks:
             if not ok:

@@ -49,10 +49,26 @@ def test_round_with_parent_uses_the_edit_gflownet(
     assert all("proxy_mean" in meta for _, meta, _ in recs)
 
 
-def test_gfn_edit_without_parents_is_a_user_error(
-    tmp_path, cli, small_config, assert_user_error, tf_fasta
+def test_gfn_edit_needs_a_fixed_length_or_parents(
+    tmp_path, cli, small_config, assert_user_error, write_fasta
+):
+    records = [(f"p{i}", f"y={i}", "MKT" + "A" * i) for i in range(8)]  # lengths 3-10
+    labeled = write_fasta(tmp_path / "var.fasta", records)
+    out = tmp_path / "out.fasta"
+    res = cli("round", labeled, "-o", out, "-n", 4, "--config", small_config,
+              "--generator", "gfn-edit")  # fmt: skip
+    assert_user_error(res, out, "gfn-edit", "fixed length")
+
+
+def test_gfn_edit_without_parents_designs_near_the_best_measured(
+    tmp_path, cli, small_config, read_fasta, tf_fasta
 ):
     out = tmp_path / "out.fasta"
     res = cli("round", tf_fasta, "-o", out, "-n", 4, "--config", small_config,
-              "--generator", "gfn-edit")  # fmt: skip
-    assert_user_error(res, out, "gfn-edit", "--parent")
+              "--generator", "gfn-edit", "--seed", 1)  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    known = [q for _, _, q in read_fasta(tf_fasta)]
+    seqs = [q for _, _, q in read_fasta(out)]
+    assert len(seqs) == 4 and not set(seqs) & set(known)
+    # k = max(1, round(0.1 * 8)) = 1: every proposal is one letter from a measured sequence
+    assert all(min(sum(a != b for a, b in zip(q, p)) for p in known) == 1 for q in seqs)

@@ -188,21 +188,49 @@ def test_same_seed_same_samples():
     assert len(first) == 50
 
 
-def test_auto_picks_the_edit_process_for_long_sequences_near_parents():
+def test_auto_picks_the_edit_process_for_long_sequences_near_parents_or_the_data():
     from seqdesign.config import RoundSettings
-    from seqdesign.generators import EDIT_MIN_LENGTH
+    from seqdesign.generators import EDIT_MIN_LENGTH, TRUST_MIN_LENGTH
     from seqdesign.loop import resolve_generator
 
-    def space(length: int, parents: bool) -> SequenceSpace:
+    def space(length: int, parents: bool, max_len: int | None = None) -> SequenceSpace:
         rules = Constraints(parents=("A" * length,), max_edits=4) if parents else Constraints()
-        return SequenceSpace(PROTEIN, length, length, rules)
+        return SequenceSpace(PROTEIN, length, max_len or length, rules)
 
     auto, ehvi = RoundSettings(), RoundSettings(acquisition="ehvi")
     long, short = EDIT_MIN_LENGTH, EDIT_MIN_LENGTH - 1
     assert resolve_generator(auto, 1, space(long, True)) == "gfn-edit"
     assert resolve_generator(auto, 1, space(short, True)) == "gfn"
-    assert resolve_generator(auto, 1, space(long, False)) == "gfn"
     assert resolve_generator(auto, 2, space(long, True)) == "mogfn"
     assert resolve_generator(ehvi, 2, space(long, True)) == "gfn-edit"  # MOGFN-AL's setting
-    with pytest.raises(ConfigError, match="gfn-edit"):
-        resolve_generator(RoundSettings(generator="gfn-edit"), 1, space(long, False))
+    # no parents: the trust region around the best measured sequences from TRUST_MIN_LENGTH on
+    assert resolve_generator(auto, 1, space(TRUST_MIN_LENGTH, False)) == "gfn-edit"
+    assert resolve_generator(auto, 1, space(TRUST_MIN_LENGTH - 1, False)) == "gfn"
+    assert resolve_generator(auto, 1, space(long, False, long + 5)) == "gfn"  # lengths vary
+    with pytest.raises(ConfigError, match="fixed length"):
+        resolve_generator(RoundSettings(generator="gfn-edit"), 1, space(long, False, long + 5))
+
+
+def test_without_parents_it_edits_the_best_measured_sequences():
+    """The trust region: parents = the top measured by the reward, at most round(0.1 L) edits."""
+    length = 30
+    rng = np.random.default_rng(0)
+    seqs = ["".join(rng.choice(list("ACGT"), length)) for _ in range(40)]
+    seqs = list(dict.fromkeys(seqs))
+
+    def reward(batch: list[str]) -> np.ndarray:
+        return np.array([q.count("G") for q in batch], dtype=np.float64)
+
+    data = Dataset.from_records([(f"s{i}", q, {"g": q.count("G")}) for i, q in enumerate(seqs)])
+    space = SequenceSpace(DNA, length, length)
+    s = GFlowNetSettings.for_budget("fast", steps=20, trust_parents=3, trust_radius=0.1)
+    gen = GFlowNetEditGenerator(s).fit(reward, data, space, np.random.default_rng(1))
+    top = sorted(seqs, key=lambda q: (-q.count("G"), q))[:3]
+    assert sorted(gen.space_.constraints.parents) == sorted(top)
+    assert gen.space_.constraints.max_edits == 3
+    out = gen.sample(64, np.random.default_rng(2))
+    assert out and all(min(sum(a != b for a, b in zip(q, p)) for p in top) <= 3 for q in out)
+    with pytest.raises(ConfigError, match="fixed length"):
+        GFlowNetEditGenerator(s).fit(
+            reward, data, SequenceSpace(DNA, length - 2, length), np.random.default_rng(1)
+        )
