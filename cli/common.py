@@ -91,10 +91,11 @@ GeneratorOpt = Annotated[
     typer.Option(
         "--generator",
         help="gfn: GFlowNet; gfn-edit: GFlowNet over at most --max-edits substitutions of a "
-        "--parent (fixed length); mogfn: preference-conditioned GFlowNet (MOGFN-PC), several "
-        "objectives; nsga2: NSGA-II on the proxy, several objectives; evolution: AdaLead-style; "
-        "random. [default: gfn for one objective, mogfn for several (gfn with ehvi); gfn-edit "
-        "instead of gfn from length 64 with --parent/--max-edits]",
+        "--parent (fixed length; without --parent: a few edits of the best measured sequences); "
+        "mogfn: preference-conditioned GFlowNet (MOGFN-PC), several objectives; nsga2: NSGA-II "
+        "on the proxy, several objectives; evolution: AdaLead-style; random. [default: gfn for "
+        "one objective, mogfn for several (gfn with ehvi); gfn-edit instead of gfn at a fixed "
+        "length from 24 without --parent, from 64 with --parent/--max-edits]",
     ),
 ]
 AcquisitionOpt = Annotated[
