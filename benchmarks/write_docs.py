@@ -61,7 +61,10 @@ def main() -> None:
     )
     print(f"- machine: {machine()}")
     print(
-        "- methods: `gfn` (GFlowNet on the proxy, the default of `round`), `adalead` (`round "
+        "- methods: `gfn` (the GFlowNet `round` uses by default, `--generator auto`: written "
+        "from scratch below length 24, editing the best measured sequences (`gfn-edit`) at a "
+        "fixed length from 24 since commit b1001a1; presets run before that commit wrote "
+        "every length from scratch), `adalead` (`round "
         "--generator evolution`, AdaLead-style evolution on the proxy), `evolution` (model-free: "
         "mutation ~1/L, uniform recombination of the top 10% measured), `random` (uniform unseen "
         "sequences, no model)\n"

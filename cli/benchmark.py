@@ -22,7 +22,9 @@ from seqdesign.cli.common import (
 from seqdesign.errors import ConfigError
 
 METHODS_HELP = (
-    "Comma-separated methods: gfn (GFlowNet on the proxy), adalead (round --generator "
+    "Comma-separated methods: gfn (the GFlowNet round uses by default: written from scratch, "
+    "or editing the best measured sequences from length 24), gfn-scratch and gfn-edit (one of "
+    "the two, pinned), adalead (round --generator "
     "evolution: AdaLead-style evolution on the proxy), evolution (model-free: mutation ~1/L and "
     "uniform recombination of the top 10% measured), random (uniform unseen sequences, no "
     "proxy); mogfn and nsga2 for several objectives."

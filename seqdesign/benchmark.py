@@ -30,9 +30,14 @@ import pandas as pd
 from seqdesign.errors import ConfigError
 from seqdesign.executors import Executor
 
-#: method name -> the ``round`` generator it runs (None: a model-free baseline).
+#: method name -> the ``round`` generator it runs (None: a model-free baseline). ``gfn`` is the
+#: GFlowNet ``round`` uses by default (``auto``: written from scratch, or the edit process from
+#: length 24 / near parents; MOGFN with several objectives); ``gfn-scratch`` and ``gfn-edit``
+#: pin one of the two.
 METHODS: dict[str, str | None] = {
-    "gfn": "gfn",
+    "gfn": "auto",
+    "gfn-scratch": "gfn",
+    "gfn-edit": "gfn-edit",
     "mogfn": "mogfn",
     "nsga2": "nsga2",
     "adalead": "evolution",
