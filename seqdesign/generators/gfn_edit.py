@@ -31,11 +31,10 @@ from seqdesign.generators.base import RewardFn
 from seqdesign.generators.gfn import floor_infeasible
 from seqdesign.gflownet.edit_policy import EditPolicy, build_edit_policy, edit_log_pf, sample_edits
 from seqdesign.gflownet.edits import EditEnv, EditTrajectories, log_pb, offline_trajectories
-from seqdesign.gflownet.losses import check_finite
 from seqdesign.gflownet.settings import GFlowNetSettings
 from seqdesign.gflownet.shaping import ShapedReward
 from seqdesign.gflownet.tokens import decode, encode
-from seqdesign.gflownet.trainer import ProgressFn, TrainingHistory
+from seqdesign.gflownet.trainer import ProgressFn, TrainingHistory, adam_step
 from seqdesign.space import SequenceSpace
 
 _SEED_HIGH = 2**62
@@ -246,19 +245,7 @@ def train_edit_policy(
             with torch.no_grad():
                 policy.log_z.fill_(float((weight * (target - log_pf)).sum()))
         loss = (weight * (policy.log_z + log_pf - target).pow(2)).sum()
-        check_finite(loss, step)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        norm = torch.nn.utils.clip_grad_norm_(params, s.grad_clip)
-        if not bool(torch.isfinite(norm)):
-            raise TrainingError(
-                f"GFlowNet training diverged at step {step}: the gradient norm is {float(norm)}"
-            )
-        optimizer.step()
-        history.loss.append(float(loss.detach()))
-        history.log_z.append(float(policy.log_z.detach()))
-        history.mean_log_reward.append(float(log_r[:n_on].mean()))
-        if on_step is not None:
-            on_step(step + 1, s.steps, history.loss[-1], history.log_z[-1])
+        adam_step(loss, optimizer, params, s.grad_clip, step)
+        history.record(loss, policy.log_z, log_r[:n_on], step, s.steps, on_step)
     policy.eval()
     return history

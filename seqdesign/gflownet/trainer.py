@@ -57,6 +57,45 @@ class TrainingHistory:
     mean_log_reward: list[float] = field(default_factory=list)
     local_search_accepted: list[float] = field(default_factory=list)
 
+    def record(
+        self,
+        loss: torch.Tensor,
+        log_z: torch.Tensor,
+        on_policy_log_r: torch.Tensor,
+        step: int,
+        steps: int,
+        on_step: ProgressFn | None,
+    ) -> None:
+        """Append one step's loss, log Z and mean on-policy log R; report progress."""
+        self.loss.append(float(loss.detach()))
+        self.log_z.append(float(log_z.detach()))
+        self.mean_log_reward.append(float(on_policy_log_r.mean()))
+        if on_step is not None:
+            on_step(step + 1, steps, self.loss[-1], self.log_z[-1])
+
+
+def adam_step(
+    loss: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    params: list[torch.nn.Parameter],
+    grad_clip: float,
+    step: int,
+) -> None:
+    """One optimizer step on ``loss`` with gradient clipping.
+
+    Raises:
+        TrainingError: the loss or the gradient norm is NaN or infinite.
+    """
+    check_finite(loss, step)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    norm = torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    if not bool(torch.isfinite(norm)):
+        raise TrainingError(
+            f"GFlowNet training diverged at step {step}: the gradient norm is {float(norm)}"
+        )
+    optimizer.step()
+
 
 def _local_search(
     policy: SequencePolicy,
@@ -215,20 +254,7 @@ def train_policy(
             loss = subtrajectory_balance_loss(
                 policy.log_z, lp, log_flow, batch_lengths, log_r, s.subtb_lambda
             )
-        check_finite(loss, step)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        norm = torch.nn.utils.clip_grad_norm_(params, s.grad_clip)
-        if not bool(torch.isfinite(norm)):
-            raise TrainingError(
-                f"GFlowNet training diverged at step {step}: the gradient norm is {float(norm)}"
-            )
-        optimizer.step()
-
-        history.loss.append(float(loss.detach()))
-        history.log_z.append(float(policy.log_z.detach()))
-        history.mean_log_reward.append(float(log_r[:n_on].mean()))
-        if on_step is not None:
-            on_step(step + 1, s.steps, history.loss[-1], history.log_z[-1])
+        adam_step(loss, optimizer, params, s.grad_clip, step)
+        history.record(loss, policy.log_z, log_r[:n_on], step, s.steps, on_step)
     policy.eval()
     return history
