@@ -62,9 +62,10 @@ def main() -> None:
     print(f"- machine: {machine()}")
     print(
         "- methods: `gfn` (the GFlowNet `round` uses by default, `--generator auto`: written "
-        "from scratch below length 24, editing the best measured sequences (`gfn-edit`) at a "
-        "fixed length from 24 since commit b1001a1; presets run before that commit wrote "
-        "every length from scratch), `adalead` (`round "
+        "from scratch below length 24, editing the best measured sequences (`gfn-edit`) when "
+        "the longest length is 24 or more: at a fixed length since commit b1001a1, with lengths "
+        "that vary (substitutions: each design keeps its parent's length) since the commit "
+        "after 3044c73; presets run before wrote those lengths from scratch), `adalead` (`round "
         "--generator evolution`, AdaLead-style evolution on the proxy), `evolution` (model-free: "
         "mutation ~1/L, uniform recombination of the top 10% measured), `random` (uniform unseen "
         "sequences, no model)\n"

@@ -91,11 +91,12 @@ GeneratorOpt = Annotated[
     typer.Option(
         "--generator",
         help="gfn: GFlowNet; gfn-edit: GFlowNet over at most --max-edits substitutions of a "
-        "--parent (fixed length; without --parent: a few edits of the best measured sequences); "
-        "mogfn: preference-conditioned GFlowNet (MOGFN-PC), several objectives; nsga2: NSGA-II "
-        "on the proxy, several objectives; evolution: AdaLead-style; random. [default: gfn for "
-        "one objective, mogfn for several (gfn with ehvi); gfn-edit instead of gfn at a fixed "
-        "length from 24 without --parent, from 64 with --parent/--max-edits]",
+        "--parent (each design keeps its parent's length; without --parent: a few substitutions "
+        "of the best measured sequences); mogfn: preference-conditioned GFlowNet (MOGFN-PC), "
+        "several objectives; nsga2: NSGA-II on the proxy, several objectives; evolution: "
+        "AdaLead-style; random. [default: gfn for one objective, mogfn for several (gfn with "
+        "ehvi); gfn-edit instead of gfn when the longest length is 24 or more without --parent, "
+        "from a fixed length of 64 with --parent/--max-edits]",
     ),
 ]
 AcquisitionOpt = Annotated[

@@ -195,17 +195,12 @@ def resolve_generator(
             got several, or ``gfn-edit`` has no parents to edit.
     """
     name, acq = settings.generator, settings.acquisition
-    if (
-        name == "gfn-edit"
-        and space is not None
-        and space.rules.parent_tokens is None
-        and (space.min_len != space.max_len or space.rules.max_edits is not None)
-    ):
-        raise ConfigError(
-            "generator 'gfn-edit' edits by substitution: it needs a fixed length (then it edits "
-            "the best measured sequences) or --parent sequences of the design length with "
-            "--max-edits; use 'gfn' otherwise"
-        )
+    if name == "gfn-edit" and space is not None and space.rules.max_edits is not None:
+        if not any(space.min_len <= len(p) <= space.max_len for p in space.rules.parents):
+            raise ConfigError(
+                "generator 'gfn-edit' edits by substitution: no --parent sequence has a length "
+                f"in {space.min_len}-{space.max_len}; use 'gfn' otherwise"
+            )
     gfn = "gfn-edit" if prefers_edits(space) else "gfn"
     if n_objectives == 1:
         if name in VECTOR_GENERATORS or acq == "ehvi":

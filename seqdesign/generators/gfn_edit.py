@@ -39,6 +39,7 @@ from seqdesign.space import SequenceSpace
 
 _SEED_HIGH = 2**62
 _CHUNK = 1024  # trajectories sampled per pass in ``sample``
+_REACH_CELLS = 1 << 24  # (sequence, parent, position) cells per pass in ``reachable``
 
 
 class GFlowNetEditGenerator:
@@ -77,7 +78,8 @@ class GFlowNetEditGenerator:
             reward: acquisition values of a list of sequences, larger better.
             dataset: labeled data; its measured sequences inside ``space`` (all within k edits
                 of a parent) are the offline trajectories and set the reward's scale.
-            space: a fixed-length space with parents of that length and ``max_edits``.
+            space: a space, with parents and ``max_edits`` or without (then the trust region
+                around the best measured sequences: :func:`trust_region`).
             rng: the only source of randomness (same rng state: identical result on CPU).
 
         Returns:
@@ -96,11 +98,7 @@ class GFlowNetEditGenerator:
         if space.rules.parent_tokens is None:
             space = trust_region(space, dataset, reward, s)
         env = EditEnv.from_space(space, device)
-        offline = [
-            seq
-            for seq, ok in zip(dataset.sequences, dataset.measured, strict=True)
-            if ok and space.contains(seq)
-        ]
+        offline = reachable(env, space, dataset)
         init_seed, train_seed = (int(v) for v in rng.integers(0, _SEED_HIGH, size=2))
         policy = build_edit_policy(env, s.hidden, s.layers, init_seed).to(device)
         generator = torch.Generator(device=device).manual_seed(train_seed)
@@ -141,7 +139,7 @@ class GFlowNetEditGenerator:
                 generator,
                 temperature=self.settings.temperature,
             )
-            out += _decode(traj, self.space_)
+            out += _decode(traj, self.env_, self.space_)
         return [q for q, ok in zip(out, self.space_.check(out)) if ok]
 
 
@@ -152,17 +150,13 @@ def trust_region(
 
     The parents are the ``trust_parents`` measured sequences of ``space`` with the highest
     acquisition (the proxy's optimism about what was measured), ``k = max(1, round(trust_radius
-    * L))``. Far from the data the proxy is a guess; near the best of it, a few edits are where
+    * L))`` with L the parents' median length (edits substitute: each design keeps its parent's
+    length). Far from the data the proxy is a guess; near the best of it, a few edits are where
     its ranking holds (AdaLead's and MOGFN-AL's lesson, measured in the commit that added this).
 
     Raises:
-        ConfigError: the length is not fixed, or nothing measured lies in ``space``.
+        ConfigError: nothing measured lies in ``space``.
     """
-    if space.min_len != space.max_len:
-        raise ConfigError(
-            "generator 'gfn-edit' edits by substitution: it needs a fixed length (or --parent "
-            f"sequences with --max-edits), got lengths {space.min_len}-{space.max_len}"
-        )
     measured = [
         q
         for q, ok in zip(dataset.sequences, dataset.measured, strict=True)
@@ -173,14 +167,30 @@ def trust_region(
     values = np.asarray(reward(measured), dtype=np.float64)
     order = np.lexsort((np.array(measured), -np.nan_to_num(values, nan=-np.inf)))
     parents = tuple(measured[i] for i in order[: settings.trust_parents])
-    k = max(1, round(settings.trust_radius * space.max_len))
+    k = max(1, round(settings.trust_radius * float(np.median([len(p) for p in parents]))))
     constraints = dataclasses.replace(space.constraints, parents=parents, max_edits=k)
     return dataclasses.replace(space, constraints=constraints)
 
 
-def _decode(traj: EditTrajectories, space: SequenceSpace) -> list[str]:
-    lengths = torch.full((len(traj.tokens),), traj.tokens.shape[1], dtype=torch.long)
-    return decode(traj.tokens, lengths, space.alphabet)
+def reachable(env: EditEnv, space: SequenceSpace, dataset: Dataset) -> list[str]:
+    """The measured sequences of ``space`` within k substitutions of a usable parent."""
+    seqs = [
+        q
+        for q, ok in zip(dataset.sequences, dataset.measured, strict=True)
+        if ok and len(q) <= env.length and space.contains(q)
+    ]
+    rows = max(1, _REACH_CELLS // (len(env.parents) * env.length))  # bound the (N, P, L) mask
+    keep: list[str] = []
+    for start in range(0, len(seqs), rows):
+        chunk = seqs[start : start + rows]
+        tokens, lengths = encode(chunk, space.alphabet, env.length, env.parents.device)
+        reach = env.terminal_parents(tokens, lengths).any(1).tolist()
+        keep += [q for q, ok in zip(chunk, reach, strict=True) if ok]
+    return keep
+
+
+def _decode(traj: EditTrajectories, env: EditEnv, space: SequenceSpace) -> list[str]:
+    return decode(traj.tokens, env.lengths[traj.parent], space.alphabet)
 
 
 def _cat(parts: list[EditTrajectories]) -> EditTrajectories:
@@ -218,7 +228,7 @@ def train_edit_policy(
     device = policy.log_z.device
     n_off = min(round(s.gamma * s.batch_size), s.batch_size - 1) if offline else 0
     n_on = s.batch_size - n_off
-    off_tokens, _ = encode(offline, space.alphabet, space.max_len, device)
+    off_tokens, off_lengths = encode(offline, space.alphabet, env.length, device)
     optimizer = torch.optim.Adam(
         [
             {"params": policy.body_parameters(), "lr": s.lr},
@@ -232,9 +242,9 @@ def train_edit_policy(
         parts = [sample_edits(policy, env, n_on, generator, s.train_temperature, s.epsilon)]
         if n_off:
             idx = torch.randint(len(offline), (n_off,), generator=generator, device=device)
-            parts.append(offline_trajectories(env, off_tokens[idx], generator))
+            parts.append(offline_trajectories(env, off_tokens[idx], off_lengths[idx], generator))
         batch = _cat(parts)
-        log_r_np = reward.log_reward(_decode(batch, space), step)  # one reward call per step
+        log_r_np = reward.log_reward(_decode(batch, env, space), step)  # one reward call per step
         if not np.isfinite(log_r_np).all():
             raise TrainingError(f"log-reward is not finite at step {step}: {log_r_np}")
         log_r = torch.as_tensor(log_r_np, dtype=torch.float32, device=device)

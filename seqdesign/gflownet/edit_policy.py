@@ -4,6 +4,8 @@
 fraction of the edit budget used, through a learned position embedding and a few residual 1-D
 convolutions (cheap on a CPU for L in the hundreds), and gives one logit per (position, letter)
 plus a STOP logit from pooled features. The choice of parent at ``s_0`` has its own logits.
+Positions past a row's length (parents of several lengths) are zero in every layer, as the
+convolutions' own padding is, and left out of the pooling.
 
 As in :mod:`seqdesign.gflownet.sampler`, the *model* policy is ``softmax(masked logits)``: the
 loss scores it (:func:`edit_log_pf`); the behavior policy of training adds a temperature and
@@ -72,12 +74,24 @@ class EditPolicy(nn.Module):
             ],
             2,
         )  # (B, L, A+2)
+        inside = state.inside()  # (B, L)
+        ragged = not bool(inside.all())
+        keep = inside[:, None, :].float()  # (B, 1, L)
         h = (self.embed(x) + self.position).transpose(1, 2)  # (B, H, L)
+        if ragged:
+            h = h * keep
         for conv in self.convs:
             h = h + torch.relu(conv(h))
+            if ragged:
+                h = h * keep
         h = h.transpose(1, 2)  # (B, L, H)
         edits = self.letter_head(h).reshape(b, length * self.n_letters)
-        stop = self.stop_head(torch.cat([h.mean(1), h.amax(1)], 1))  # (B, 1)
+        if ragged:
+            mean = h.sum(1) / state.lengths[:, None].clamp(min=1).float()
+            peak = h.masked_fill(~inside[:, :, None], NEG_INF).amax(1)
+        else:
+            mean, peak = h.mean(1), h.amax(1)
+        stop = self.stop_head(torch.cat([mean, peak], 1))  # (B, 1)
         return torch.cat([edits, stop], 1)
 
     def parent_log_probs(self, env: EditEnv) -> torch.Tensor:
@@ -204,4 +218,4 @@ def edit_log_pf(
     return log_pf, broken == 0
 
 
-_FIELDS = ("parent", "tokens", "edited", "n_edits")
+_FIELDS = ("parent", "tokens", "edited", "n_edits", "lengths")

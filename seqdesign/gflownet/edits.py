@@ -18,6 +18,9 @@ https://arxiv.org/abs/2302.00615):
   for it, and other edits are masked once the budget only covers the forced ones); homopolymer
   runs (an edit that would make a run longer than the limit is masked). Other rules (motifs,
   G+C) are checked on the finished sequence, whose reward is then the floor.
+* **Lengths**: parents may differ in length (a variable-length space); an edit substitutes, so
+  every sequence keeps its parent's length. Tensors are padded to the longest parent, and the
+  positions past a row's length are masked (no edits there, no letters in runs or distances).
 * **Backward policy**: the edits form a set, so any order of them reaches the same state. P_B is
   uniform over the edited positions, ``log P_B = -log |E|`` per step, ``-log(n!)`` over a
   trajectory of n edits (:func:`log_pb`). A sequence x within k of m parents has m terminal
@@ -35,6 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from seqdesign.errors import ConfigError
+from seqdesign.gflownet.tokens import encode
 from seqdesign.space import SequenceSpace
 
 
@@ -44,15 +48,23 @@ class EditState:
 
     Attributes:
         parent: (B,) int64 index of each row's parent.
-        tokens: (B, L) int64 the current sequence (the parent with the edits applied).
+        tokens: (B, L) int64 the current sequence (the parent with the edits applied; 0 past
+            its length).
         edited: (B, L) bool positions edited so far.
         n_edits: (B,) int64 edits made so far.
+        lengths: (B,) int64 each row's length (its parent's).
     """
 
     parent: torch.Tensor
     tokens: torch.Tensor
     edited: torch.Tensor
     n_edits: torch.Tensor
+    lengths: torch.Tensor
+
+    def inside(self) -> torch.Tensor:
+        """(B, L) bool: the positions within each row's length."""
+        pos = torch.arange(self.tokens.shape[1], device=self.tokens.device)
+        return pos[None, :] < self.lengths[:, None]
 
 
 @dataclass(frozen=True)
@@ -76,10 +88,11 @@ class EditTrajectories:
 
 @dataclass(frozen=True)
 class EditEnv:
-    """The edit process of a space with parents of its (fixed) length.
+    """The edit process of a space with parents (substitutions: each keeps its parent's length).
 
     Attributes:
-        parents: (P, L) int64 parent tokens.
+        parents: (P, L) int64 parent tokens, padded with 0 to the longest (L).
+        lengths: (P,) int64 parent lengths.
         letters: (L, A) bool letters allowed at each position.
         max_edits: k.
         max_run: the longest allowed run of one letter (0: no limit).
@@ -87,6 +100,7 @@ class EditEnv:
     """
 
     parents: torch.Tensor
+    lengths: torch.Tensor
     letters: torch.Tensor
     max_edits: int
     max_run: int
@@ -96,20 +110,30 @@ class EditEnv:
     def from_space(cls, space: SequenceSpace, device: torch.device | str) -> EditEnv:
         """The edit process of ``space``.
 
+        Parents outside the space's length range are left out (a substitution cannot reach it).
+
         Raises:
-            ConfigError: the space has no parents, or edits are not substitutions (the length
-                is not fixed, or a parent has another length).
+            ConfigError: the space has no parents with ``max_edits``, or none of an allowed length.
         """
         rules = space.rules
-        if rules.parent_tokens is None or rules.max_edits is None:
+        if not rules.parents or rules.max_edits is None:
             raise ConfigError(
-                "generator 'gfn-edit' needs --parent sequences of the design length and "
-                "--max-edits (a fixed length, every parent that long); use 'gfn' otherwise"
+                "generator 'gfn-edit' needs --parent sequences with --max-edits (or a space "
+                "without them, where it edits the best measured sequences); use 'gfn' otherwise"
             )
-        parents = torch.as_tensor(rules.parent_tokens, device=device)  # (P, L)
-        letters = torch.as_tensor(rules.letter_mask, device=device)  # (L, A)
-        forced = (~letters.gather(1, parents.T)).sum(0)  # (P,) edits each parent needs
-        return cls(parents, letters, int(rules.max_edits), rules.max_run, forced <= rules.max_edits)
+        kept = [p for p in rules.parents if space.min_len <= len(p) <= space.max_len]
+        if not kept:
+            raise ConfigError(
+                "generator 'gfn-edit' edits by substitution: no --parent sequence has a length "
+                f"in {space.min_len}-{space.max_len}"
+            )
+        width = max(len(p) for p in kept)
+        parents, lengths = encode(kept, space.alphabet, width, device)  # (P, L), (P,)
+        letters = torch.as_tensor(rules.letter_mask[:width], device=device)  # (L, A)
+        inside = torch.arange(width, device=device)[None, :] < lengths[:, None]  # (P, L)
+        forced = (~letters.gather(1, parents.T).T & inside).sum(1)  # (P,) edits each needs
+        k = int(rules.max_edits)
+        return cls(parents, lengths, letters, k, rules.max_run, forced <= k)
 
     @property
     def length(self) -> int:
@@ -132,6 +156,7 @@ class EditEnv:
             tokens=tokens,
             edited=torch.zeros_like(tokens, dtype=torch.bool),
             n_edits=torch.zeros_like(parent),
+            lengths=self.lengths[parent],
         )
 
     def apply(
@@ -142,7 +167,7 @@ class EditEnv:
         tokens, edited = state.tokens.clone(), state.edited.clone()
         tokens[rows, position] = torch.where(active, letter, tokens[rows, position])
         edited[rows, position] |= active
-        return EditState(state.parent, tokens, edited, state.n_edits + active.long())
+        return EditState(state.parent, tokens, edited, state.n_edits + active.long(), state.lengths)
 
     def action_mask(self, state: EditState) -> torch.Tensor:
         """(B, L*A + 1) bool actions allowed in each state (the last column is STOP).
@@ -153,37 +178,46 @@ class EditEnv:
         b, length = state.tokens.shape
         a = self.n_letters
         pos = torch.arange(length, device=state.tokens.device)
+        inside = state.inside()  # (B, L)
         parent_letter = F.one_hot(self.parents[state.parent], a).bool()  # (B, L, A)
-        ok = self.letters[None] & ~parent_letter & ~state.edited[:, :, None]  # (B, L, A)
-        broken = ~self.letters[pos[None, :], state.tokens]  # (B, L) letters that must change
+        ok = self.letters[None] & ~parent_letter & (inside & ~state.edited)[:, :, None]
+        broken = ~self.letters[pos[None, :], state.tokens] & inside  # (B, L) must change
         n_broken = broken.sum(1)  # (B,)
         spare = state.n_edits + 1 + n_broken <= self.max_edits  # (B,) room for a free edit
         ok &= (broken | spare[:, None])[:, :, None]
         ok &= (state.n_edits < self.max_edits)[:, None, None]
         if self.max_run:
-            ok &= self._run_ok(state.tokens)
+            ok &= self._run_ok(state.tokens, inside)
         stop = n_broken == 0  # (B,)
         ok_flat = ok.reshape(b, length * a)
         stop = stop | ~ok_flat.any(1)
         return torch.cat([ok_flat, stop[:, None]], 1)
 
-    def _run_ok(self, tokens: torch.Tensor) -> torch.Tensor:
+    def _run_ok(self, tokens: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
         """(B, L, A) bool: writing letter a at position i keeps every run within ``max_run``.
 
-        The run through i is the run of a ending at i-1, plus one, plus the run starting at i+1.
+        The run through i is the run of a ending at i-1, plus one, plus the run starting at i+1
+        (padding past a row's length holds no letter).
         """
         a = self.n_letters
-        is_a = F.one_hot(tokens, a).bool()  # (B, L, A)
+        is_a = F.one_hot(tokens, a).bool() & inside[:, :, None]  # (B, L, A)
         ends = _run_ending(is_a)  # (B, L, A) run of a ending at each position
         starts = _run_ending(is_a.flip(1)).flip(1)  # (B, L, A) run of a starting there
         left = F.pad(ends[:, :-1], (0, 0, 1, 0))  # shifted right by one position
         right = F.pad(starts[:, 1:], (0, 0, 0, 1))  # shifted left by one position
         return left + 1 + right <= self.max_run
 
-    def terminal_parents(self, tokens: torch.Tensor) -> torch.Tensor:
-        """(N, P) bool: the usable parents each final sequence is within k edits of."""
-        dist = (tokens[:, None, :] != self.parents[None, :, :]).sum(2)  # (N, P)
-        return (dist <= self.max_edits) & self.usable[None, :]
+    def terminal_parents(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """(N, P) bool: the usable parents of each sequence's length within k substitutions.
+
+        Args:
+            tokens: (N, L) int64 sequences, padded to the parents' width.
+            lengths: (N,) int64 their lengths.
+        """
+        inside = torch.arange(tokens.shape[1], device=tokens.device)[None, :] < lengths[:, None]
+        differ = (tokens[:, None, :] != self.parents[None, :, :]) & inside[:, None, :]
+        same = lengths[:, None] == self.lengths[None, :]  # (N, P)
+        return (differ.sum(2) <= self.max_edits) & same & self.usable[None, :]
 
 
 def _run_ending(is_a: torch.Tensor) -> torch.Tensor:
@@ -209,31 +243,33 @@ def log_pb(env: EditEnv, traj: EditTrajectories) -> torch.Tensor:
     ``m(x)`` is the number of usable parents within k edits of the final sequence (the terminal
     state's predecessors); the edit steps contribute ``-log n!`` (:func:`log_pb_steps`).
     """
-    m = env.terminal_parents(traj.tokens).sum(1).clamp(min=1)  # (B,)
+    m = env.terminal_parents(traj.tokens, env.lengths[traj.parent]).sum(1).clamp(min=1)  # (B,)
     return log_pb_steps(traj.n_edits, env.max_edits).sum(1) - torch.log(m.float())
 
 
 def offline_trajectories(
-    env: EditEnv, tokens: torch.Tensor, generator: torch.Generator
+    env: EditEnv, tokens: torch.Tensor, lengths: torch.Tensor, generator: torch.Generator
 ) -> EditTrajectories:
     """Trajectories of given sequences, drawn from P_B: a random reachable parent, a random order.
 
     Args:
         env: the edit process.
-        tokens: (N, L) int64 sequences, each within k edits of a usable parent.
+        tokens: (N, L) int64 sequences padded to the parents' width, each within k
+            substitutions of a usable parent of its length.
+        lengths: (N,) int64 their lengths.
         generator: the source of the random parent and order.
 
     Raises:
-        ConfigError: a sequence is more than k edits from every usable parent.
+        ConfigError: a sequence is more than k substitutions from every usable parent.
     """
     n, length = tokens.shape
     k = env.max_edits
-    reach = env.terminal_parents(tokens)  # (N, P)
+    reach = env.terminal_parents(tokens, lengths)  # (N, P)
     if not bool(reach.any(1).all()):
         raise ConfigError("offline sequence more than --max-edits edits from every parent")
     u = torch.rand(reach.shape, generator=generator, device=tokens.device)
     parent = torch.where(reach, u, -1.0).argmax(1)  # (N,) uniform among the reachable
-    diff = tokens != env.parents[parent]  # (N, L)
+    diff = tokens != env.parents[parent]  # (N, L): 0 past the length on both sides
     keys = torch.rand((n, length), generator=generator, device=tokens.device)
     order = torch.where(diff, keys, 2.0).argsort(1)[:, :k]  # (N, k) edited positions first
     if order.shape[1] < k:  # L < k: pad (never read: n_edits <= L)

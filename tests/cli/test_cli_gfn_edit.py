@@ -49,15 +49,37 @@ def test_round_with_parent_uses_the_edit_gflownet(
     assert all("proxy_mean" in meta for _, meta, _ in recs)
 
 
-def test_gfn_edit_needs_a_fixed_length_or_parents(
-    tmp_path, cli, small_config, assert_user_error, write_fasta
+def test_gfn_edit_on_lengths_that_vary_keeps_each_parent_length(
+    tmp_path, cli, small_config, read_fasta, write_fasta
 ):
-    records = [(f"p{i}", f"y={i}", "MKT" + "A" * i) for i in range(8)]  # lengths 3-10
+    rng = np.random.default_rng(3)
+    letters = np.array(list(PROTEIN.letters))
+    seqs = list(dict.fromkeys("".join(rng.choice(letters, n)) for n in rng.integers(12, 31, 40)))
+    records = [(f"p{i}", f"y={q.count('K') + 0.01 * i:.2f}", q) for i, q in enumerate(seqs)]
     labeled = write_fasta(tmp_path / "var.fasta", records)
     out = tmp_path / "out.fasta"
+    res = cli(
+        "round", labeled, "-o", out, "-n", 5, "--config", small_config, "--seed", 2
+    )  # fmt: skip  (auto: lengths up to 30 >= 24, the trust region)
+    assert res.exit_code == 0, res.stderr
+    assert "generator gfn-edit" in res.stderr
+    designs = [q for _, _, q in read_fasta(out)]
+    assert len(designs) == 5 and not set(designs) & set(seqs)
+    for q in designs:  # one substitution of a measured sequence of its own length
+        same = [p for p in seqs if len(p) == len(q)]
+        assert same and min(sum(a != b for a, b in zip(q, p)) for p in same) <= 2
+
+
+def test_gfn_edit_refuses_parents_of_no_allowed_length(
+    tmp_path, cli, small_config, assert_user_error, write_fasta
+):
+    records = [(f"p{i}", f"y={i}", "MKT" + "A" * i + "W") for i in range(4, 12)]  # lengths 8-15
+    labeled = write_fasta(tmp_path / "var.fasta", records)
+    wt = write_fasta(tmp_path / "wt.fasta", [("wt", "", "MKTAAAA")])  # 7: one insertion away
+    out = tmp_path / "out.fasta"
     res = cli("round", labeled, "-o", out, "-n", 4, "--config", small_config,
-              "--generator", "gfn-edit")  # fmt: skip
-    assert_user_error(res, out, "gfn-edit", "fixed length")
+              "--generator", "gfn-edit", "--parent", wt, "--max-edits", 2)  # fmt: skip
+    assert_user_error(res, out, "gfn-edit", "no --parent sequence has a length", lines=None)
 
 
 def test_gfn_edit_without_parents_designs_near_the_best_measured(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -91,7 +92,8 @@ def test_log_pb_counts_every_parent_within_reach():
     space = SequenceSpace(DNA, 10, 10, Constraints(parents=(parent, other), max_edits=2))
     env = EditEnv.from_space(space, "cpu")
     tokens = torch.as_tensor(encode_tokens(["ACGTACGTTT", "TCGTACGTAA"], DNA, 10))  # (2, 10)
-    traj = offline_trajectories(env, tokens, torch.Generator().manual_seed(1))
+    full = torch.full((2,), 10)
+    traj = offline_trajectories(env, tokens, full, torch.Generator().manual_seed(1))
     # the first is 2 edits from parent 0 only; the second 1 from parent 1 and 2 from parent 0
     got = log_pb(env, traj)
     assert traj.parent[0] == 0 and int(traj.n_edits[0]) == 2
@@ -105,7 +107,9 @@ def test_offline_trajectories_rebuild_their_sequence_in_random_orders(dna_space)
     seqs = dna_space.random(200, np.random.default_rng(0))
     tokens = torch.as_tensor(encode_tokens(seqs, DNA, L))
     gen = torch.Generator().manual_seed(0)
-    a, b = offline_trajectories(env, tokens, gen), offline_trajectories(env, tokens, gen)
+    full = torch.full((len(seqs),), L)
+    a = offline_trajectories(env, tokens, full, gen)
+    b = offline_trajectories(env, tokens, full, gen)
     for traj in (a, b):
         state = env.initial(traj.parent)
         for t in range(K):
@@ -120,9 +124,9 @@ def test_offline_trajectories_rebuild_their_sequence_in_random_orders(dna_space)
 def test_run_mask_matches_brute_force():
     space = SequenceSpace(DNA, 12, 12, Constraints(parents=("A" * 12,), max_edits=12))
     env = EditEnv.from_space(space, "cpu")
-    env = EditEnv(env.parents, env.letters, env.max_edits, 2, env.usable)
+    env = EditEnv(env.parents, env.lengths, env.letters, env.max_edits, 2, env.usable)
     tokens = torch.randint(0, 4, (50, 12), generator=torch.Generator().manual_seed(0))
-    got = env._run_ok(tokens)  # (B, L, A)
+    got = env._run_ok(tokens, torch.ones(50, 12, dtype=torch.bool))  # (B, L, A)
     for b, i, a in itertools.product(range(50), range(12), range(4)):
         if int(tokens[b, i]) == a:
             continue
@@ -206,9 +210,14 @@ def test_auto_picks_the_edit_process_for_long_sequences_near_parents_or_the_data
     # no parents: the trust region around the best measured sequences from TRUST_MIN_LENGTH on
     assert resolve_generator(auto, 1, space(TRUST_MIN_LENGTH, False)) == "gfn-edit"
     assert resolve_generator(auto, 1, space(TRUST_MIN_LENGTH - 1, False)) == "gfn"
-    assert resolve_generator(auto, 1, space(long, False, long + 5)) == "gfn"  # lengths vary
-    with pytest.raises(ConfigError, match="fixed length"):
-        resolve_generator(RoundSettings(generator="gfn-edit"), 1, space(long, False, long + 5))
+    # lengths that vary: the trust region too (each design keeps its parent's length)
+    assert resolve_generator(auto, 1, space(12, False, TRUST_MIN_LENGTH)) == "gfn-edit"
+    assert resolve_generator(auto, 1, space(12, False, TRUST_MIN_LENGTH - 1)) == "gfn"
+    edit = RoundSettings(generator="gfn-edit")
+    assert resolve_generator(edit, 1, space(long, False, long + 5)) == "gfn-edit"
+    with pytest.raises(ConfigError, match="no --parent sequence has a length"):
+        short_parent = Constraints(parents=("A" * long,), max_edits=4)
+        resolve_generator(edit, 1, SequenceSpace(PROTEIN, long + 1, long + 5, short_parent))
 
 
 def test_without_parents_it_edits_the_best_measured_sequences():
@@ -230,7 +239,75 @@ def test_without_parents_it_edits_the_best_measured_sequences():
     assert gen.space_.constraints.max_edits == 3
     out = gen.sample(64, np.random.default_rng(2))
     assert out and all(min(sum(a != b for a, b in zip(q, p)) for p in top) <= 3 for q in out)
-    with pytest.raises(ConfigError, match="fixed length"):
-        GFlowNetEditGenerator(s).fit(
-            reward, data, SequenceSpace(DNA, length - 2, length), np.random.default_rng(1)
+
+
+def _ragged_space(max_run: int = 0) -> SequenceSpace:
+    """Parents of lengths 6, 9 and 12 in a 5-14 space: edits keep each parent's length."""
+    parents = ("AAACCC", "ACGTACGTA", "CCCCGGGGTTTT")
+    rules = Constraints(parents=parents, max_edits=2, max_homopolymer=max_run or None)
+    return SequenceSpace(DNA, 5, 14, rules)
+
+
+def test_parents_of_several_lengths_keep_their_lengths():
+    space = _ragged_space(max_run=4)
+    env = EditEnv.from_space(space, "cpu")
+    assert env.length == 12 and env.lengths.tolist() == [6, 9, 12]
+    policy = build_edit_policy(env, 16, 1, seed=0)
+    traj = sample_edits(policy, env, 300, torch.Generator().manual_seed(0), epsilon=0.5)
+    seqs = decode(traj.tokens, env.lengths[traj.parent], DNA)
+    parents = space.constraints.parents
+    assert {len(q) for q in seqs} == {6, 9, 12}
+    for q, p in zip(seqs, traj.parent.tolist(), strict=True):
+        assert len(q) == len(parents[p])
+        assert sum(a != b for a, b in zip(q, parents[p])) <= 2
+    assert all(space.check(seqs))  # the homopolymer limit holds; the padding makes no runs
+    pad = torch.arange(12)[None, :] >= env.lengths[traj.parent][:, None]
+    assert not bool(traj.tokens[pad].any())  # nothing is written past a row's length
+    # the loss's one-pass scoring agrees that every sampled action was allowed
+    _, legal = edit_log_pf(policy, env, traj)
+    assert bool(legal.all())
+
+
+def test_padding_does_not_reach_the_policy_or_the_backward_count():
+    env = EditEnv.from_space(_ragged_space(), "cpu")
+    policy = build_edit_policy(env, 16, 2, seed=0)
+    state = env.initial(torch.tensor([0, 1]))
+    noisy = dataclasses.replace(state, tokens=state.tokens.clone())
+    noisy.tokens[0, 6:] = 3  # garbage past the 6 letters of row 0
+    noisy.tokens[1, 9:] = 2
+    a, b = policy(state), policy(noisy)
+    assert torch.allclose(a, b, atol=1e-6)
+    # a 9-letter sequence is one edit from parent 1 only (parent 0, 6 letters, shares a prefix)
+    tokens = torch.as_tensor(encode_tokens(["ACGTACGTT", "AAACCG"], DNA, 12))
+    tokens = torch.where(tokens == len(DNA), 0, tokens)
+    reach = env.terminal_parents(tokens, torch.tensor([9, 6]))
+    assert reach.tolist() == [[False, True, False], [True, False, False]]
+
+
+def test_trust_region_with_lengths_that_vary():
+    """Parents = the best measured of any length; k from their median length; designs keep it."""
+    rng = np.random.default_rng(0)
+    seqs = list(
+        dict.fromkeys(
+            "".join(rng.choice(list(PROTEIN.letters), int(n)))
+            for n in rng.integers(12, 31, size=60)
         )
+    )
+
+    def reward(batch: list[str]) -> np.ndarray:
+        return np.array([q.count("W") + 0.01 * len(q) for q in batch], dtype=np.float64)
+
+    values = {q: float(v) for q, v in zip(seqs, reward(seqs), strict=True)}
+    data = Dataset.from_records([(f"s{i}", q, {"w": values[q]}) for i, q in enumerate(seqs)])
+    space = SequenceSpace(PROTEIN, 12, 30)
+    s = GFlowNetSettings.for_budget("fast", steps=20, trust_parents=5, trust_radius=0.1)
+    gen = GFlowNetEditGenerator(s).fit(reward, data, space, np.random.default_rng(1))
+    top = sorted(seqs, key=lambda q: (-values[q], q))[:5]
+    assert sorted(gen.space_.constraints.parents) == sorted(top)
+    k = max(1, round(0.1 * float(np.median([len(p) for p in top]))))
+    assert gen.space_.constraints.max_edits == k
+    out = gen.sample(64, np.random.default_rng(2))
+    assert out
+    for q in out:
+        same = [p for p in top if len(p) == len(q)]
+        assert same and min(sum(a != b for a, b in zip(q, p)) for p in same) <= k
