@@ -27,7 +27,8 @@ METHODS_HELP = (
     "the two, pinned), adalead (round --generator "
     "evolution: AdaLead-style evolution on the proxy), evolution (model-free: mutation ~1/L and "
     "uniform recombination of the top 10% measured), random (uniform unseen sequences, no "
-    "proxy); mogfn and nsga2 for several objectives."
+    "proxy); for several objectives mogfn (the default of round: MOGFN-PC, or edits of the "
+    "measured front from length 24), mogfn-pc (pinned) and nsga2."
 )
 
 

@@ -7,7 +7,8 @@ library never imports oracles: the caller passes ``oracle_factory(name) -> oracl
 top-level function (``seqdesign.oracles.get_oracle``).
 
 Methods:
-    gfn, mogfn, nsga2: ``round`` with that generator (proxy-guided).
+    gfn, mogfn: ``round``'s default generator (one objective, several); gfn-scratch, gfn-edit,
+        mogfn-pc, nsga2: ``round`` with that generator pinned (proxy-guided).
     adalead: ``round --generator evolution`` (AdaLead-style evolution on the proxy).
     evolution, random: the model-free baselines of BENCHMARKS.md (no proxy).
 """
@@ -33,12 +34,14 @@ from seqdesign.executors import Executor
 #: method name -> the ``round`` generator it runs (None: a model-free baseline). ``gfn`` is the
 #: GFlowNet ``round`` uses by default (``auto``: written from scratch, or the edit process from
 #: length 24 / near parents; MOGFN with several objectives); ``gfn-scratch`` and ``gfn-edit``
-#: pin one of the two.
+#: pin one of the two. ``mogfn`` is likewise ``round``'s default with several objectives
+#: (MOGFN-PC, or edits of the measured front from length 24); ``mogfn-pc`` pins MOGFN-PC.
 METHODS: dict[str, str | None] = {
     "gfn": "auto",
     "gfn-scratch": "gfn",
     "gfn-edit": "gfn-edit",
-    "mogfn": "mogfn",
+    "mogfn": "auto",
+    "mogfn-pc": "mogfn",
     "nsga2": "nsga2",
     "adalead": "evolution",
     "evolution": None,

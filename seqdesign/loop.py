@@ -20,9 +20,10 @@ from seqdesign.dataset import Dataset
 from seqdesign.distance import nearest
 from seqdesign.errors import ConfigError, InputError, SpaceTooSmallError
 from seqdesign.generators import VECTOR_GENERATORS, make_generator, prefers_edits
+from seqdesign.generators.gfn_edit import around
 from seqdesign.metrics import campaign_metrics
 from seqdesign.moacquisition import MultiObjectiveAcquisition
-from seqdesign.multiobjective import hypervolume, pareto_ranks
+from seqdesign.multiobjective import front_order, hypervolume, pareto_ranks
 from seqdesign.proxy.ensemble import DeepEnsemble, Posterior
 from seqdesign.select import eligible, select_diverse
 from seqdesign.space import SequenceSpace
@@ -144,7 +145,11 @@ def run_round(
     name = resolve_generator(settings, len(objectives), space)
     generator = make_generator(name, settings, progress)
     gen_data = dataset.subset(np.array([space.contains(q) for q in dataset.sequences], dtype=bool))
-    generator.fit(vector_reward if name in VECTOR_GENERATORS else reward, gen_data, space, gen_rng)
+    gen_space = space
+    if name == "gfn-edit" and multi is not None and space.rules.max_edits is None:
+        gen_space = front_region(space, measured, signs, settings)
+    reward_fn = vector_reward if name in VECTOR_GENERATORS else reward
+    generator.fit(reward_fn, gen_data, gen_space, gen_rng)
     candidates = generator.sample(settings.oversample * n, sample_rng)
     pool, scores = eligible(
         candidates, reward(candidates) if candidates else np.zeros(0), space, seen
@@ -182,13 +187,34 @@ def run_round(
     return RoundResult(table, dict(proxy.metrics_), time.perf_counter() - t0)
 
 
+def front_region(
+    space: SequenceSpace, measured: Dataset, signs: np.ndarray, settings: RoundSettings
+) -> SequenceSpace:
+    """The trust region of several objectives: k substitutions of the measured Pareto front.
+
+    As MOGFN-AL edited the current front (Jain et al. 2023): the parents are the measured
+    sequences of ``space`` front by front (most isolated first within a front, the NSGA-II
+    order) up to ``trust_parents``; a missing measurement counts as the objective's worst.
+    """
+    inside = np.array([space.contains(q) for q in measured.sequences], dtype=bool)
+    y = measured.labels[inside] * signs
+    worst = np.where(np.isnan(y), np.inf, y).min(axis=0, initial=np.inf)  # (K,)
+    y = np.where(np.isnan(y), np.where(np.isfinite(worst), worst, 0.0), y)
+    seqs = [q for q, ok in zip(measured.sequences, inside, strict=True) if ok]
+    order = front_order(y, settings.gflownet.trust_parents)
+    return around(space, [seqs[i] for i in order], settings.gflownet)
+
+
 def resolve_generator(
     settings: RoundSettings, n_objectives: int, space: SequenceSpace | None = None
 ) -> str:
     """The generator a round uses: ``auto`` is ``gfn`` for one objective, ``mogfn`` for several
-    (``gfn`` on EHVI, i.e. MOGFN-AL, with ``--acquisition ehvi``). Where ``gfn`` would be chosen
-    and ``space`` has parents with ``max_edits`` at a length of at least
-    :data:`~seqdesign.generators.EDIT_MIN_LENGTH`, ``auto`` is ``gfn-edit`` (the edit process).
+    (``gfn`` on EHVI, i.e. MOGFN-AL, with ``--acquisition ehvi``). Where the space calls for
+    edits (:func:`~seqdesign.generators.prefers_edits`: parents at a fixed length of at least
+    :data:`~seqdesign.generators.EDIT_MIN_LENGTH`, or no parents and a longest length of at least
+    :data:`~seqdesign.generators.TRUST_MIN_LENGTH`), ``auto`` is ``gfn-edit`` for one objective
+    and for several (MOGFN-AL: edits of the measured front, :func:`front_region`, on the
+    round's acquisition).
 
     Raises:
         ConfigError: a generator or acquisition that needs several objectives got one, ``ei``
@@ -212,7 +238,7 @@ def resolve_generator(
             "acquisition 'ei' is for one objective; with several use ucb, mean, ts or ehvi"
         )
     if name == "auto":
-        return gfn if acq == "ehvi" else "mogfn"
+        return gfn if acq == "ehvi" or gfn == "gfn-edit" else "mogfn"
     return name
 
 

@@ -149,10 +149,9 @@ def trust_region(
     """``space`` narrowed to k edits of the best measured sequences (no ``--parent`` given).
 
     The parents are the ``trust_parents`` measured sequences of ``space`` with the highest
-    acquisition (the proxy's optimism about what was measured), ``k = max(1, round(trust_radius
-    * L))`` with L the parents' median length (edits substitute: each design keeps its parent's
-    length). Far from the data the proxy is a guess; near the best of it, a few edits are where
-    its ranking holds (AdaLead's and MOGFN-AL's lesson, measured in the commit that added this).
+    acquisition (the proxy's optimism about what was measured); see :func:`around` for k. Far
+    from the data the proxy is a guess; near the best of it, a few edits are where its ranking
+    holds (AdaLead's and MOGFN-AL's lesson, measured in the commit that added this).
 
     Raises:
         ConfigError: nothing measured lies in ``space``.
@@ -162,11 +161,23 @@ def trust_region(
         for q, ok in zip(dataset.sequences, dataset.measured, strict=True)
         if ok and space.contains(q)
     ]
-    if not measured:
-        raise ConfigError("generator 'gfn-edit': no measured sequence in the space to edit")
-    values = np.asarray(reward(measured), dtype=np.float64)
+    values = np.asarray(reward(measured), dtype=np.float64) if measured else np.zeros(0)
     order = np.lexsort((np.array(measured), -np.nan_to_num(values, nan=-np.inf)))
-    parents = tuple(measured[i] for i in order[: settings.trust_parents])
+    return around(space, [measured[i] for i in order], settings)
+
+
+def around(space: SequenceSpace, ranked: list[str], settings: GFlowNetSettings) -> SequenceSpace:
+    """``space`` narrowed to k substitutions of the first ``trust_parents`` of ``ranked``.
+
+    ``k = max(1, round(trust_radius * L))`` with L the parents' median length (edits
+    substitute: each design keeps its parent's length).
+
+    Raises:
+        ConfigError: ``ranked`` is empty (nothing measured to edit).
+    """
+    parents = tuple(ranked[: settings.trust_parents])
+    if not parents:
+        raise ConfigError("generator 'gfn-edit': no measured sequence in the space to edit")
     k = max(1, round(settings.trust_radius * float(np.median([len(p) for p in parents]))))
     constraints = dataclasses.replace(space.constraints, parents=parents, max_edits=k)
     return dataclasses.replace(space, constraints=constraints)

@@ -98,3 +98,31 @@ def test_simulate_reports_hypervolume_of_the_true_front(tmp_path, cli, mo_files)
     assert summary["hypervolume"].is_monotonic_increasing  # cumulative over the campaign
     assert (summary["hv_fraction"] <= 1 + 1e-9).all()
     assert "hv_reference = [0.5, 0.5]" in (out / "settings.toml").read_text()
+
+
+def test_long_peptides_with_two_objectives_edit_the_measured_front(tmp_path, cli, read_fasta):
+    """MOGFN-AL's setting: from length 24, auto edits the measured front (lengths vary)."""
+    rng = np.random.default_rng(4)
+    letters = np.array(list("ACDEFGHIKLMNPQRSTVWY"))
+    seqs = list(dict.fromkeys("".join(rng.choice(letters, n)) for n in rng.integers(12, 31, 40)))
+    csv = tmp_path / "pep.csv"
+    rows = "".join(
+        f"p{i},{q},{q.count('K') / len(q)!r},{q.count('L') / len(q)!r}\n"
+        for i, q in enumerate(seqs)
+    )
+    csv.write_text("id,sequence,charge,greasy\n" + rows)
+    cfg = tmp_path / "mo.toml"
+    cfg.write_text(MO_CONFIG)
+    out = tmp_path / "p.fasta"
+    res = cli(
+        "round", csv, "-o", out, "-n", 6, "--config", cfg, "--budget", "fast",
+        "--objective", "charge", "--objective", "greasy:min", "--seed", 2,
+    )  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    assert "generator gfn-edit" in res.stderr
+    designs = [q for _, _, q in read_fasta(out)]
+    assert len(designs) == 6 and not set(designs) & set(seqs)
+    for q in designs:  # round(0.1 * median length) substitutions of a measured sequence
+        same = [p for p in seqs if len(p) == len(q)]
+        assert same and min(sum(a != b for a, b in zip(q, p)) for p in same) <= 3
+    assert "pareto_rank" in pd.read_csv(out.with_suffix(".csv")).columns

@@ -20,6 +20,7 @@ from seqdesign.gflownet.edit_policy import build_edit_policy, edit_log_pf, sampl
 from seqdesign.gflownet.edits import EditEnv, log_pb, log_pb_steps, offline_trajectories
 from seqdesign.gflownet.settings import GFlowNetSettings
 from seqdesign.gflownet.tokens import decode
+from seqdesign.multiobjective import non_dominated
 from seqdesign.space import SequenceSpace
 
 L, K = 30, 3
@@ -205,7 +206,10 @@ def test_auto_picks_the_edit_process_for_long_sequences_near_parents_or_the_data
     long, short = EDIT_MIN_LENGTH, EDIT_MIN_LENGTH - 1
     assert resolve_generator(auto, 1, space(long, True)) == "gfn-edit"
     assert resolve_generator(auto, 1, space(short, True)) == "gfn"
-    assert resolve_generator(auto, 2, space(long, True)) == "mogfn"
+    assert resolve_generator(auto, 2, space(long, True)) == "gfn-edit"  # MOGFN-AL: edits
+    assert resolve_generator(auto, 2, space(short, True)) == "mogfn"
+    assert resolve_generator(auto, 2, space(TRUST_MIN_LENGTH, False)) == "gfn-edit"
+    assert resolve_generator(auto, 2, space(TRUST_MIN_LENGTH - 1, False)) == "mogfn"
     assert resolve_generator(ehvi, 2, space(long, True)) == "gfn-edit"  # MOGFN-AL's setting
     # no parents: the trust region around the best measured sequences from TRUST_MIN_LENGTH on
     assert resolve_generator(auto, 1, space(TRUST_MIN_LENGTH, False)) == "gfn-edit"
@@ -311,3 +315,33 @@ def test_trust_region_with_lengths_that_vary():
     for q in out:
         same = [p for p in top if len(p) == len(q)]
         assert same and min(sum(a != b for a, b in zip(q, p)) for p in same) <= k
+
+
+def test_several_objectives_edit_the_measured_front():
+    """MOGFN-AL's trust region: parents front by front (both objectives maximized here)."""
+    from seqdesign.config import RoundSettings
+    from seqdesign.loop import front_region
+
+    rng = np.random.default_rng(0)
+    seqs = list(dict.fromkeys("".join(rng.choice(list("ACGT"), 30)) for _ in range(30)))
+    a = rng.random(len(seqs))
+    b = 1.0 - a + 0.3 * rng.random(len(seqs))  # a trade-off
+    b[3] = np.nan  # a missing measurement counts as that objective's worst
+    data = Dataset.from_records([(f"s{i}", q, {"a": a[i], "b": b[i]}) for i, q in enumerate(seqs)])
+    settings = RoundSettings()
+    settings = dataclasses.replace(
+        settings, gflownet=dataclasses.replace(settings.gflownet, trust_parents=6)
+    )
+    region = front_region(SequenceSpace(DNA, 30, 30), data, np.array([1.0, 1.0]), settings)
+    y = np.stack([a, np.where(np.isnan(b), np.nanmin(b), b)], 1)
+    front = {seqs[i] for i in np.flatnonzero(non_dominated(y))}
+    parents = region.constraints.parents
+    assert len(parents) == 6 and region.constraints.max_edits == 3
+    assert set(parents[: len(front)]) == front or front >= set(parents)
+    # minimizing b instead: the front changes with the sign
+    flipped = front_region(SequenceSpace(DNA, 30, 30), data, np.array([1.0, -1.0]), settings)
+    y2 = np.stack([a, -np.where(np.isnan(b), np.nanmax(b), b)], 1)
+    front2 = {seqs[i] for i in np.flatnonzero(non_dominated(y2))}
+    assert set(flipped.constraints.parents[: len(front2)]) == front2 or front2 >= set(
+        flipped.constraints.parents
+    )
