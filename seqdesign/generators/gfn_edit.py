@@ -95,7 +95,7 @@ class GFlowNetEditGenerator:
         if s.device == "cuda" and not torch.cuda.is_available():
             raise ConfigError("GFlowNet settings: device 'cuda' requested but CUDA is unavailable")
         device = torch.device(s.device)
-        if space.rules.parent_tokens is None:
+        if space.rules.max_edits is None:  # no parents: the trust region
             space = trust_region(space, dataset, reward, s)
         env = EditEnv.from_space(space, device)
         offline = reachable(env, space, dataset)

@@ -345,3 +345,22 @@ def test_several_objectives_edit_the_measured_front():
     assert set(flipped.constraints.parents[: len(front2)]) == front2 or front2 >= set(
         flipped.constraints.parents
     )
+
+
+def test_given_parents_of_several_lengths_are_kept():
+    """--parent sequences of several lengths are the parents (no trust region over them)."""
+    space = _ragged_space()
+    rng = np.random.default_rng(0)
+    seqs = space.random(40, rng)
+    data = Dataset.from_records([(f"s{i}", q, {"g": q.count("G")}) for i, q in enumerate(seqs)])
+
+    def reward(batch: list[str]) -> np.ndarray:
+        return np.array([q.count("G") for q in batch], dtype=np.float64)
+
+    s = GFlowNetSettings.for_budget("fast", steps=10, trust_parents=1)
+    gen = GFlowNetEditGenerator(s).fit(reward, data, space, np.random.default_rng(1))
+    parents = space.constraints.parents
+    assert gen.space_.constraints.parents == parents and gen.space_.constraints.max_edits == 2
+    for q in gen.sample(64, np.random.default_rng(2)):
+        same = [p for p in parents if len(p) == len(q)]
+        assert same and min(sum(a != b for a, b in zip(q, p)) for p in same) <= 2
