@@ -64,11 +64,13 @@ def main() -> None:
         "- methods: `gfn` (the GFlowNet `round` uses by default, `--generator auto`: written "
         "from scratch below length 24, editing the best measured sequences (`gfn-edit`) when "
         "the longest length is 24 or more: at a fixed length since commit b1001a1, with lengths "
-        "that vary (substitutions: each design keeps its parent's length) since the commit "
-        "after 3044c73; presets run before wrote those lengths from scratch), `adalead` (`round "
+        "that vary (substitutions: each design keeps its parent's length) since commit "
+        "ecb12fd; presets run before wrote those lengths from scratch), `adalead` (`round "
         "--generator evolution`, AdaLead-style evolution on the proxy), `evolution` (model-free: "
         "mutation ~1/L, uniform recombination of the top 10% measured), `random` (uniform unseen "
-        "sequences, no model)\n"
+        "sequences, no model); with several objectives `mogfn` (the default of `round`: MOGFN-PC "
+        "below length 24, and from 24 the edit GFlowNet on the measured Pareto front since "
+        "commit 24efeab; MOGFN-PC at every length before) and `nsga2` (NSGA-II on the proxy)\n"
     )
     for name in presets:
         folder = root / name
