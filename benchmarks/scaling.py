@@ -184,13 +184,40 @@ def gfn_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+KEPT = "Throughput kept from the rendering at commit "
+
+
+def throughput_from_doc(doc: Path) -> str | None:
+    """The torchgfn table of an earlier rendering of ``doc``, marked with the commit it came from.
+
+    Used when ``--gfn-json`` is missing (a scaling-only run), so the page keeps the last measured
+    throughput instead of dropping it, and says which commit measured it.
+    """
+    if not doc.exists():
+        return None
+    lines = doc.read_text().splitlines()
+    start = next((i for i, x in enumerate(lines) if x.startswith("| L | letters |")), None)
+    if start is None:
+        return None
+    table = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        table.append(line)
+    kept = next((x for x in lines if x.startswith(KEPT)), None)
+    header = next((x.split(":", 1)[1].strip() for x in lines if x.startswith("- commit:")), "?")
+    source = kept[len(KEPT) :].split(" ", 1)[0] if kept else header
+    return "\n".join(table) + f"\n\n{KEPT}{source} (`make bench` measures it again)."
+
+
 def render(out: Path, rows: list[dict], gfn_rows: list[dict]) -> None:
+    kept = None if gfn_rows else throughput_from_doc(out)
     text = string.Template(TEMPLATE.read_text()).substitute(
         machine=machine(),
         date=datetime.date.today().isoformat(),
         commit=commit(),
         scaling_table=scaling_table(rows),
-        gfn_table=gfn_table(gfn_rows),
+        gfn_table=kept or gfn_table(gfn_rows),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
