@@ -21,6 +21,7 @@ from seqdesign.distance import nearest
 from seqdesign.errors import ConfigError, InputError, SpaceTooSmallError
 from seqdesign.generators import VECTOR_GENERATORS, make_generator, prefers_edits
 from seqdesign.generators.gfn_edit import around
+from seqdesign.gflownet.edits import substitution_parents
 from seqdesign.metrics import campaign_metrics
 from seqdesign.moacquisition import MultiObjectiveAcquisition
 from seqdesign.multiobjective import front_order, hypervolume, pareto_ranks
@@ -147,7 +148,7 @@ def run_round(
     gen_data = dataset.subset(np.array([space.contains(q) for q in dataset.sequences], dtype=bool))
     gen_space = space
     if name == "gfn-edit" and multi is not None and space.rules.max_edits is None:
-        gen_space = front_region(space, measured, signs, settings)
+        gen_space = front_region(space, gen_data, signs, settings)
     reward_fn = vector_reward if name in VECTOR_GENERATORS else reward
     generator.fit(reward_fn, gen_data, gen_space, gen_rng)
     candidates = generator.sample(settings.oversample * n, sample_rng)
@@ -188,19 +189,20 @@ def run_round(
 
 
 def front_region(
-    space: SequenceSpace, measured: Dataset, signs: np.ndarray, settings: RoundSettings
+    space: SequenceSpace, data: Dataset, signs: np.ndarray, settings: RoundSettings
 ) -> SequenceSpace:
     """The trust region of several objectives: k substitutions of the measured Pareto front.
 
-    As MOGFN-AL edited the current front (Jain et al. 2023): the parents are the measured
-    sequences of ``space`` front by front (most isolated first within a front, the NSGA-II
-    order) up to ``trust_parents``; a missing measurement counts as the objective's worst.
+    As MOGFN-AL edited the current front (Jain et al. 2023): the parents are the sequences of
+    ``data`` (the rows inside ``space``) with at least one measurement, front by front (most
+    isolated first within a front, the NSGA-II order) up to ``trust_parents``; a missing
+    measurement counts as the objective's worst.
     """
-    inside = np.array([space.contains(q) for q in measured.sequences], dtype=bool)
-    y = measured.labels[inside] * signs
+    inside = ~np.isnan(data.labels).all(axis=1)
+    y = data.labels[inside] * signs
     worst = np.where(np.isnan(y), np.inf, y).min(axis=0, initial=np.inf)  # (K,)
     y = np.where(np.isnan(y), np.where(np.isfinite(worst), worst, 0.0), y)
-    seqs = [q for q, ok in zip(measured.sequences, inside, strict=True) if ok]
+    seqs = [q for q, ok in zip(data.sequences, inside, strict=True) if ok]
     order = front_order(y, settings.gflownet.trust_parents)
     return around(space, [seqs[i] for i in order], settings.gflownet)
 
@@ -222,11 +224,7 @@ def resolve_generator(
     """
     name, acq = settings.generator, settings.acquisition
     if name == "gfn-edit" and space is not None and space.rules.max_edits is not None:
-        if not any(space.min_len <= len(p) <= space.max_len for p in space.rules.parents):
-            raise ConfigError(
-                "generator 'gfn-edit' edits by substitution: no --parent sequence has a length "
-                f"in {space.min_len}-{space.max_len}; use 'gfn' otherwise"
-            )
+        substitution_parents(space)  # refuse before the proxy is trained, not after
     gfn = "gfn-edit" if prefers_edits(space) else "gfn"
     if n_objectives == 1:
         if name in VECTOR_GENERATORS or acq == "ehvi":

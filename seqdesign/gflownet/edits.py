@@ -63,8 +63,33 @@ class EditState:
 
     def inside(self) -> torch.Tensor:
         """(B, L) bool: the positions within each row's length."""
-        pos = torch.arange(self.tokens.shape[1], device=self.tokens.device)
-        return pos[None, :] < self.lengths[:, None]
+        return within(self.lengths, self.tokens.shape[1])
+
+
+def within(lengths: torch.Tensor, width: int) -> torch.Tensor:
+    """(N, width) bool: the positions before each of the (N,) ``lengths``."""
+    return torch.arange(width, device=lengths.device)[None, :] < lengths[:, None]
+
+
+def substitution_parents(space: SequenceSpace) -> list[str]:
+    """The parents of ``space`` that substitutions can edit: those of an allowed length.
+
+    Raises:
+        ConfigError: the space has no parents with ``max_edits``, or none of an allowed length.
+    """
+    rules = space.rules
+    if not rules.parents or rules.max_edits is None:
+        raise ConfigError(
+            "generator 'gfn-edit' needs --parent sequences with --max-edits (or a space "
+            "without them, where it edits the best measured sequences); use 'gfn' otherwise"
+        )
+    kept = [p for p in rules.parents if space.min_len <= len(p) <= space.max_len]
+    if not kept:
+        raise ConfigError(
+            "generator 'gfn-edit' edits by substitution: no --parent sequence has a length "
+            f"in {space.min_len}-{space.max_len}; use 'gfn' otherwise"
+        )
+    return kept
 
 
 @dataclass(frozen=True)
@@ -116,22 +141,13 @@ class EditEnv:
             ConfigError: the space has no parents with ``max_edits``, or none of an allowed length.
         """
         rules = space.rules
-        if not rules.parents or rules.max_edits is None:
-            raise ConfigError(
-                "generator 'gfn-edit' needs --parent sequences with --max-edits (or a space "
-                "without them, where it edits the best measured sequences); use 'gfn' otherwise"
-            )
-        kept = [p for p in rules.parents if space.min_len <= len(p) <= space.max_len]
-        if not kept:
-            raise ConfigError(
-                "generator 'gfn-edit' edits by substitution: no --parent sequence has a length "
-                f"in {space.min_len}-{space.max_len}"
-            )
+        kept = substitution_parents(space)
         width = max(len(p) for p in kept)
         parents, lengths = encode(kept, space.alphabet, width, device)  # (P, L), (P,)
         letters = torch.as_tensor(rules.letter_mask[:width], device=device)  # (L, A)
-        inside = torch.arange(width, device=device)[None, :] < lengths[:, None]  # (P, L)
+        inside = within(lengths, width)  # (P, L)
         forced = (~letters.gather(1, parents.T).T & inside).sum(1)  # (P,) edits each needs
+        assert rules.max_edits is not None  # substitution_parents checked it
         k = int(rules.max_edits)
         return cls(parents, lengths, letters, k, rules.max_run, forced <= k)
 
@@ -214,7 +230,7 @@ class EditEnv:
             tokens: (N, L) int64 sequences, padded to the parents' width.
             lengths: (N,) int64 their lengths.
         """
-        inside = torch.arange(tokens.shape[1], device=tokens.device)[None, :] < lengths[:, None]
+        inside = within(lengths, tokens.shape[1])  # (N, L)
         differ = (tokens[:, None, :] != self.parents[None, :, :]) & inside[:, None, :]
         same = lengths[:, None] == self.lengths[None, :]  # (N, P)
         return (differ.sum(2) <= self.max_edits) & same & self.usable[None, :]
