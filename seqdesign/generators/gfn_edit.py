@@ -16,6 +16,8 @@ and takes one Adam step on trajectory balance with the backward term,
 
 (Malkin et al. 2022, https://arxiv.org/abs/2201.13259). ``policy``, ``heads``, ``loss``
 (always TB) and the local-search settings of the autoregressive GFlowNet do not apply here.
+The policy reads every position at each of the k + 1 states, so past ``edit_work`` (L = 50 with
+k = 5) the steps shrink in proportion to L * (k + 1) (:func:`edit_steps`).
 """
 
 from __future__ import annotations
@@ -169,8 +171,8 @@ def trust_region(
 def around(space: SequenceSpace, ranked: list[str], settings: GFlowNetSettings) -> SequenceSpace:
     """``space`` narrowed to k substitutions of the first ``trust_parents`` of ``ranked``.
 
-    ``k = max(1, round(trust_radius * L))`` with L the parents' median length (edits
-    substitute: each design keeps its parent's length).
+    ``k = max(1, min(round(trust_radius * L), trust_max_edits))`` with L the parents' median
+    length (edits substitute: each design keeps its parent's length).
 
     Raises:
         ConfigError: ``ranked`` is empty (nothing measured to edit).
@@ -178,7 +180,8 @@ def around(space: SequenceSpace, ranked: list[str], settings: GFlowNetSettings) 
     parents = tuple(ranked[: settings.trust_parents])
     if not parents:
         raise ConfigError("generator 'gfn-edit': no measured sequence in the space to edit")
-    k = max(1, round(settings.trust_radius * float(np.median([len(p) for p in parents]))))
+    length = float(np.median([len(p) for p in parents]))
+    k = max(1, min(round(settings.trust_radius * length), settings.trust_max_edits))
     constraints = dataclasses.replace(space.constraints, parents=parents, max_edits=k)
     return dataclasses.replace(space, constraints=constraints)
 
@@ -210,6 +213,18 @@ def _cat(parts: list[EditTrajectories]) -> EditTrajectories:
     )
 
 
+def edit_steps(settings: GFlowNetSettings, length: int, max_edits: int) -> int:
+    """Training steps of the edit GFlowNet for sequences of ``length`` and ``max_edits`` = k.
+
+    A step costs about L * (k + 1) policy positions per trajectory: the full ``steps`` up to
+    ``edit_work``, beyond it proportionally fewer, never under a tenth of ``steps``.
+    """
+    work = length * (max_edits + 1)
+    if work <= settings.edit_work:
+        return settings.steps
+    return max(1, settings.steps // 10, round(settings.steps * settings.edit_work / work))
+
+
 def train_edit_policy(
     policy: EditPolicy,
     env: EditEnv,
@@ -236,6 +251,7 @@ def train_edit_policy(
         TrainingError: a loss or gradient became NaN or infinite, or the reward misbehaved.
     """
     s = settings
+    steps = edit_steps(s, env.length, env.max_edits)
     device = policy.log_z.device
     n_off = min(round(s.gamma * s.batch_size), s.batch_size - 1) if offline else 0
     n_on = s.batch_size - n_off
@@ -249,7 +265,7 @@ def train_edit_policy(
     params = list(policy.parameters())
     history = TrainingHistory()
     policy.train()
-    for step in range(s.steps):
+    for step in range(steps):
         parts = [sample_edits(policy, env, n_on, generator, s.train_temperature, s.epsilon)]
         if n_off:
             idx = torch.randint(len(offline), (n_off,), generator=generator, device=device)
@@ -267,6 +283,6 @@ def train_edit_policy(
                 policy.log_z.fill_(float((weight * (target - log_pf)).sum()))
         loss = (weight * (policy.log_z + log_pf - target).pow(2)).sum()
         adam_step(loss, optimizer, params, s.grad_clip, step)
-        history.record(loss, policy.log_z, log_r[:n_on], step, s.steps, on_step)
+        history.record(loss, policy.log_z, log_r[:n_on], step, steps, on_step)
     policy.eval()
     return history

@@ -49,7 +49,13 @@ class GFlowNetSettings:
             best by the round's acquisition, whose neighbourhoods it designs in (a trust region
             around the data, as MOGFN-AL edited its current front).
         trust_radius: ... and the edits allowed from them, as a fraction of the length
-            (``k = max(1, round(trust_radius * L))``).
+            (``k = max(1, min(round(trust_radius * L), trust_max_edits))``).
+        trust_max_edits: ... and at most this many (the proxy's reach is a number of mutations
+            from its data, not a fraction of the length; L > 84 only at the defaults).
+        edit_work: ``gfn-edit``'s policy reads all L positions at each of k + 1 states, so a
+            step costs L * (k + 1); up to this much the full ``steps`` are trained (L = 50 with
+            k = 5 at the default), beyond it ``steps * edit_work / (L * (k + 1))``, at least a
+            tenth of ``steps``: the round's cost stops growing with the length.
     """
 
     policy: str = "mlp"
@@ -77,6 +83,8 @@ class GFlowNetSettings:
     cache_size: int = 200_000
     trust_parents: int = 16
     trust_radius: float = 0.1
+    trust_max_edits: int = 8
+    edit_work: int = 300
 
     def __post_init__(self) -> None:
         # TOML has no tuples: accept a two-element list
@@ -148,6 +156,11 @@ class GFlowNetSettings:
                 0.0 < self.trust_radius <= 1.0,
                 f"trust_radius must be in (0, 1], got {self.trust_radius}",
             ),
+            (
+                self.trust_max_edits >= 1,
+                f"trust_max_edits must be >= 1, got {self.trust_max_edits}",
+            ),
+            (self.edit_work >= 1, f"edit_work must be >= 1, got {self.edit_work}"),
         ]
         for ok, message in checks:
             if not ok:

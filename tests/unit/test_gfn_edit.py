@@ -15,7 +15,7 @@ from seqdesign.constraints import Constraints
 from seqdesign.dataset import Dataset
 from seqdesign.encoding import encode_tokens
 from seqdesign.errors import ConfigError
-from seqdesign.generators.gfn_edit import GFlowNetEditGenerator
+from seqdesign.generators.gfn_edit import GFlowNetEditGenerator, edit_steps
 from seqdesign.gflownet.edit_policy import build_edit_policy, edit_log_pf, sample_edits
 from seqdesign.gflownet.edits import EditEnv, log_pb, log_pb_steps, offline_trajectories
 from seqdesign.gflownet.settings import GFlowNetSettings
@@ -243,6 +243,30 @@ def test_without_parents_it_edits_the_best_measured_sequences():
     assert gen.space_.constraints.max_edits == 3
     out = gen.sample(64, np.random.default_rng(2))
     assert out and all(min(sum(a != b for a, b in zip(q, p)) for p in top) <= 3 for q in out)
+
+
+def test_trust_radius_is_capped_and_long_edits_train_fewer_steps():
+    """At L = 120 the radius is trust_max_edits, not 12, and the steps shrink with L * (k + 1)."""
+    length = 120
+    rng = np.random.default_rng(0)
+    seqs = list(dict.fromkeys("".join(rng.choice(list("ACGT"), length)) for _ in range(12)))
+
+    def reward(batch: list[str]) -> np.ndarray:
+        return np.array([q.count("G") for q in batch], dtype=np.float64)
+
+    data = Dataset.from_records([(f"s{i}", q, {"g": q.count("G")}) for i, q in enumerate(seqs)])
+    s = GFlowNetSettings.for_budget(
+        "fast", steps=40, hidden=16, trust_parents=2, trust_max_edits=3, edit_work=240
+    )
+    gen = GFlowNetEditGenerator(s).fit(reward, data, SequenceSpace(DNA, length, length), rng)
+    assert gen.space_.constraints.max_edits == 3  # round(0.1 * 120) = 12, capped
+    # work per trajectory 120 * 4 = 480 = twice edit_work: half the steps
+    assert len(gen.history_.loss) == 20
+    assert edit_steps(s, 50, 3) == 40  # 200 <= edit_work: all of them
+    assert edit_steps(s, 10_000, 3) == 4  # never under a tenth
+    out = gen.sample(32, np.random.default_rng(2))
+    parents = gen.space_.constraints.parents
+    assert out and all(min(sum(a != b for a, b in zip(q, p)) for p in parents) <= 3 for q in out)
 
 
 def _ragged_space(max_run: int = 0) -> SequenceSpace:
