@@ -51,7 +51,7 @@ class GFlowNetSettings:
         trust_radius: ... and the edits allowed from them, as a fraction of the length
             (``k = max(1, min(round(trust_radius * L), trust_max_edits))``).
         trust_max_edits: ... and at most this many (the proxy's reach is a number of mutations
-            from its data, not a fraction of the length; L > 84 only at the defaults).
+            from its data, not a fraction of the length; it binds past L = 85 at the defaults).
         edit_work: ``gfn-edit``'s policy reads all L positions at each of k + 1 states, so a
             step costs L * (k + 1); up to this much the full ``steps`` are trained (L = 50 with
             k = 5 at the default), beyond it ``steps * edit_work / (L * (k + 1))``, at least a
