@@ -198,11 +198,11 @@ def front_region(
     isolated first within a front, the NSGA-II order) up to ``trust_parents``; a missing
     measurement counts as the objective's worst.
     """
-    inside = ~np.isnan(data.labels).all(axis=1)
-    y = data.labels[inside] * signs
+    measured = ~np.isnan(data.labels).all(axis=1)
+    y = data.labels[measured] * signs
     worst = np.where(np.isnan(y), np.inf, y).min(axis=0, initial=np.inf)  # (K,)
     y = np.where(np.isnan(y), np.where(np.isfinite(worst), worst, 0.0), y)
-    seqs = [q for q, ok in zip(data.sequences, inside, strict=True) if ok]
+    seqs = [q for q, ok in zip(data.sequences, measured, strict=True) if ok]
     order = front_order(y, settings.gflownet.trust_parents)
     return around(space, [seqs[i] for i in order], settings.gflownet)
 
