@@ -155,11 +155,15 @@ def run_round(
     pool, scores = eligible(
         candidates, reward(candidates) if candidates else np.zeros(0), space, seen
     )
-    if len(pool) < n:  # top up when the generator found too few new sequences
-        if space.size() <= ENUMERATE_LIMIT:
-            extra = [q for q in space.enumerate() if q not in seen]
+    # top up when the generator found too few new sequences: from where it searched first (a
+    # trust region stays one), then from the whole space
+    for where in dict.fromkeys([generator.space_, space]):
+        if len(pool) >= n:
+            break
+        if where.size() <= ENUMERATE_LIMIT:
+            extra = [q for q in where.enumerate() if q not in seen]
         else:
-            extra = [q for q in space.random(max(20 * n, 1024), sample_rng) if q not in seen]
+            extra = [q for q in where.random(max(20 * n, 1024), sample_rng) if q not in seen]
         in_pool = set(pool)
         extra = [q for q in dict.fromkeys(extra) if q not in in_pool]
         if extra:

@@ -20,7 +20,14 @@ RewardFn = Callable[[list[str]], np.ndarray]
 
 
 class Generator(Protocol):
-    """Proposes sequences in a :class:`SequenceSpace`."""
+    """Proposes sequences in a :class:`SequenceSpace`.
+
+    Attributes:
+        space_: after :meth:`fit`, the space it proposes from: the space it was given, or a part
+            of it (a trust region around measured sequences).
+    """
+
+    space_: SequenceSpace
 
     def fit(
         self,
