@@ -44,6 +44,7 @@ class ProxySettings:
     max_steps: int = 3000
     patience: int = 10
     eval_every: int = 50
+    kmer_dims: int = 512  # mlp: also count every k-mer with A^k <= this (0: one-hot only)
 
     def validate(self) -> None:
         if self.arch not in ARCHITECTURES:
@@ -52,6 +53,8 @@ class ProxySettings:
             )
         if self.members < 2:
             raise ConfigError(f"proxy.members must be >= 2 for an uncertainty, got {self.members}")
+        if self.kmer_dims < 0:
+            raise ConfigError(f"proxy.kmer_dims must be >= 0, got {self.kmer_dims}")
         for name in ("hidden", "layers", "batch_size", "max_steps", "patience", "eval_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"proxy.{name} must be >= 1, got {getattr(self, name)}")
@@ -128,8 +131,9 @@ class DeepEnsemble:
 
         m = s.members
         gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        extra = {"kmer_dims": s.kmer_dims} if s.arch == "mlp" else {}
         self.model_ = ARCHITECTURES[s.arch](
-            m, max_len, len(alphabet), k, s.hidden, s.layers, gen
+            m, max_len, len(alphabet), k, s.hidden, s.layers, gen, **extra
         ).to(self.device)
         tokens = torch.as_tensor(encode_tokens(seqs, alphabet, max_len), device=self.device)
         target = torch.as_tensor(np.nan_to_num(z), dtype=torch.float32, device=self.device)

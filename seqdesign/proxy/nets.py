@@ -30,8 +30,43 @@ class StackedLinear(nn.Module):
         return torch.baddbmm(self.bias, x, self.weight)
 
 
+def kmer_sizes(letters: int, max_dims: int) -> list[int]:
+    """Every k >= 1 with ``letters**k <= max_dims``, and 1 if none (``max_dims`` 0: none)."""
+    if max_dims <= 0:
+        return []
+    sizes = [1]
+    while letters ** (sizes[-1] + 1) <= max_dims:
+        sizes.append(sizes[-1] + 1)
+    return sizes
+
+
+def kmer_counts(x: torch.Tensor, k: int) -> torch.Tensor:
+    """How often each k-mer occurs anywhere in each sequence: (..., L, A) one-hot -> (..., A^k).
+
+    A window that reaches into the padding (an all-zero row) counts for nothing.
+    """
+    *lead, length, a = x.shape
+    width = length - k + 1
+    counts = x.new_zeros(*lead, a**k)
+    if width < 1:
+        return counts
+    letter, present = x.argmax(-1), x.sum(-1)  # (..., L)
+    code = letter[..., :width].clone()
+    whole = present[..., :width].clone()
+    for i in range(1, k):
+        code = code * a + letter[..., i : i + width]
+        whole = whole * present[..., i : i + width]
+    return counts.scatter_add_(-1, code, whole)
+
+
 class EnsembleMLP(nn.Module):
-    """MLP on the flattened one-hot sequence: (M, B, L, A) -> (M, B, K)."""
+    """MLP on the flattened one-hot sequence: (M, B, L, A) -> (M, B, K).
+
+    With ``kmer_dims`` > 0 the input also counts the k-mers of the sequence, wherever they
+    occur, for every k with ``A**k <= kmer_dims`` (DNA at 512: k = 1..4; protein: k = 1, 2): the
+    one-hot says what is where, the counts what is present at all, which a motif-like property
+    (binding, composition) generalizes from with far fewer measurements.
+    """
 
     def __init__(
         self,
@@ -42,9 +77,12 @@ class EnsembleMLP(nn.Module):
         hidden: int,
         layers: int,
         gen: torch.Generator,
+        kmer_dims: int = 0,
     ) -> None:
         super().__init__()
-        dims = [length * letters] + [hidden] * layers
+        self.kmers = kmer_sizes(letters, kmer_dims)
+        features = length * letters + sum(letters**k for k in self.kmers)
+        dims = [features] + [hidden] * layers
         self.hidden = nn.ModuleList(
             StackedLinear(members, a, b, gen) for a, b in zip(dims[:-1], dims[1:])
         )
@@ -52,6 +90,8 @@ class EnsembleMLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = x.flatten(2)  # (M, B, L*A)
+        if self.kmers:
+            h = torch.cat([h] + [kmer_counts(x, k) for k in self.kmers], -1)
         for layer in self.hidden:
             h = torch.relu(layer(h))
         return self.out(h)

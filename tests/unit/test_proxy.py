@@ -128,3 +128,44 @@ def test_small_data_has_no_folds_and_no_metrics():
     )
     assert proxy.metrics_ == {}
     assert proxy.posterior(FAR[:2]).samples.shape == (5, 2, 1)
+
+
+def test_kmer_counts_by_hand():
+    import torch
+
+    from seqdesign.encoding import encode_tokens, one_hot
+    from seqdesign.proxy.nets import kmer_counts, kmer_sizes
+
+    x = one_hot(torch.as_tensor(encode_tokens(["ACGT", "CCCCC", "GA"], DNA, 5)), 4)  # padded
+    singles = kmer_counts(x, 1).numpy()
+    np.testing.assert_array_equal(singles, [[1, 1, 1, 1], [0, 5, 0, 0], [1, 0, 1, 0]])
+    pairs = kmer_counts(x, 2).numpy()  # code = 4 * first + second (A, C, G, T = 0..3)
+    assert {int(i): int(pairs[0, i]) for i in np.flatnonzero(pairs[0])} == {1: 1, 6: 1, 11: 1}
+    assert {int(i): int(pairs[1, i]) for i in np.flatnonzero(pairs[1])} == {5: 4}
+    assert {int(i): int(pairs[2, i]) for i in np.flatnonzero(pairs[2])} == {8: 1}
+    assert kmer_counts(x, 6).sum() == 0  # no window fits
+    assert kmer_sizes(4, 512) == [1, 2, 3, 4] and kmer_sizes(20, 512) == [1, 2]
+    assert kmer_sizes(20, 10) == [1] and kmer_sizes(4, 0) == []
+
+
+def motif_score(seq: str) -> float:
+    """Binding-like: how often GAT or ATC occurs, wherever it is."""
+    return float(sum(seq[i : i + 3] in ("GAT", "ATC") for i in range(len(seq) - 2)))
+
+
+def test_kmer_features_generalize_a_motif_anywhere():
+    """Trained where the motif sits at the start, only the k-mer proxy finds it elsewhere."""
+    rng = np.random.default_rng(0)
+    early = [q for q in ALL if "GAT" in q[:4] or "ATC" in q[:4]]
+    train = list(rng.choice(early, 150, replace=False)) + list(rng.choice(ALL, 150, replace=False))
+    late = [q for q in ALL if q[:3] not in ("GAT", "ATC") and q not in train]
+    test = list(rng.choice(late, 600, replace=False))
+    truth = [motif_score(q) for q in test]
+    rho = {}
+    for dims in (0, 64):
+        settings = ProxySettings(members=3, hidden=32, max_steps=600, kmer_dims=dims)
+        model = DeepEnsemble(settings).fit(
+            dataset(train, (motif_score,)), DNA, L, np.random.default_rng(1)
+        )
+        rho[dims] = np.corrcoef(model.posterior(test).mean[:, 0], truth)[0, 1]  # most are 0: ties
+    assert rho[64] > 0.9 and rho[64] > rho[0] + 0.2, rho  # measured: 0.97 against 0.52
