@@ -147,11 +147,23 @@ def run_round(
     generator = make_generator(name, settings, progress)
     gen_data = dataset.subset(np.array([space.contains(q) for q in dataset.sequences], dtype=bool))
     gen_space = space
-    if name == "gfn-edit" and multi is not None and space.rules.max_edits is None:
+    on_front = name == "gfn-edit" and multi is not None and space.rules.max_edits is None
+    if on_front:
         gen_space = front_region(space, gen_data, signs, settings)
     reward_fn = vector_reward if name in VECTOR_GENERATORS else reward
     generator.fit(reward_fn, gen_data, gen_space, gen_rng)
-    candidates = generator.sample(settings.oversample * n, sample_rng)
+    candidates: list[str] = []
+    for _ in range(1, settings.multiobjective.front_hops if on_front else 1):
+        # the next hop edits the designs of the predicted front (pooled with every hop's)
+        hop = generator.sample(settings.oversample * n, sample_rng)
+        hop = [q for q in dict.fromkeys(hop) if q not in seen]
+        if not hop:
+            break
+        candidates += hop
+        order = front_order(vector_reward(hop), settings.gflownet.trust_parents)
+        gen_space = around(space, [hop[i] for i in order], settings.gflownet)
+        generator.fit(reward_fn, gen_data, gen_space, gen_rng)
+    candidates += generator.sample(settings.oversample * n, sample_rng)
     pool, scores = eligible(
         candidates, reward(candidates) if candidates else np.zeros(0), space, seen
     )
@@ -200,7 +212,8 @@ def front_region(
     As MOGFN-AL edited the current front (Jain et al. 2023): the parents are the sequences of
     ``data`` (the rows inside ``space``) with at least one measurement, front by front (most
     isolated first within a front, the NSGA-II order) up to ``trust_parents``; a missing
-    measurement counts as the objective's worst.
+    measurement counts as the objective's worst. ``run_round`` then moves it
+    ``front_hops - 1`` times onto the predicted front of what it designed.
     """
     measured = ~np.isnan(data.labels).all(axis=1)
     y = data.labels[measured] * signs

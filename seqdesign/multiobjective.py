@@ -43,12 +43,17 @@ class MultiObjectiveSettings:
             objective; 1 is uniform on the simplex).
         conditioning: ``concat`` or ``film`` (how the policy reads the preference).
         divisions: steps per simplex edge of the preference grid used when sampling (K <= 3).
+        front_hops: ``gfn-edit`` on the measured front (MOGFN-AL's design, no ``--parent``):
+            how many times a round trains it. After each hop but the last, the designs of the
+            predicted front become the parents of the next (the trust region moves on the
+            proxy's belief, k more edits each hop); the candidates of every hop are pooled.
     """
 
     scalarization: str = Scalarization.weighted_sum.value
     alpha: float = 1.0
     conditioning: str = "concat"
     divisions: int = 10
+    front_hops: int = 2
 
     def validate(self) -> None:
         try:
@@ -67,6 +72,8 @@ class MultiObjectiveSettings:
             )
         if self.divisions < 1:
             raise ConfigError(f"multiobjective.divisions must be >= 1, got {self.divisions}")
+        if self.front_hops < 1:
+            raise ConfigError(f"multiobjective.front_hops must be >= 1, got {self.front_hops}")
 
 
 def _as_2d(y: np.ndarray) -> np.ndarray:

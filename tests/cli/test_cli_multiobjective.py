@@ -122,7 +122,7 @@ def test_long_peptides_with_two_objectives_edit_the_measured_front(tmp_path, cli
     assert "generator gfn-edit" in res.stderr
     designs = [q for _, _, q in read_fasta(out)]
     assert len(designs) == 6 and not set(designs) & set(seqs)
-    for q in designs:  # round(0.1 * median length) substitutions of a measured sequence
+    for q in designs:  # two hops of round(0.1 * median length) substitutions from the data
         same = [p for p in seqs if len(p) == len(q)]
-        assert same and min(sum(a != b for a, b in zip(q, p)) for p in same) <= 3
+        assert same and min(sum(a != b for a, b in zip(q, p)) for p in same) <= 2 * 3
     assert "pareto_rank" in pd.read_csv(out.with_suffix(".csv")).columns

@@ -371,6 +371,32 @@ def test_several_objectives_edit_the_measured_front():
     )
 
 
+@pytest.mark.parametrize("hops", [1, 2])
+def test_front_hops_move_the_trust_region(hops):
+    """Each hop edits the previous hop's predicted front: only with 2 do designs pass k edits."""
+    from seqdesign.config import build_settings
+    from seqdesign.loop import run_round
+
+    rng = np.random.default_rng(0)
+    space = SequenceSpace(DNA, 30, 30)
+    seqs = list(dict.fromkeys(space.random(80, rng)))
+    data = Dataset.from_records(
+        [(f"s{i}", q, {"g": q.count("G"), "c": q.count("C")}) for i, q in enumerate(seqs)]
+    )
+    table = {
+        "proxy": {"members": 2, "hidden": 16, "max_steps": 60},
+        "gflownet": {"steps": 30, "trust_parents": 4},
+        "multiobjective": {"front_hops": hops},
+    }
+    s = build_settings("fast", table, {"generator": "gfn-edit"})
+    out = run_round(data, space, 20, s, seed=3).table["sequence"].tolist()
+    k = 3  # round(0.1 * 30)
+    dist = [min(sum(a != b for a, b in zip(q, p)) for p in seqs) for q in out]
+    assert len(out) == 20 and max(dist) <= hops * k
+    if hops == 2:
+        assert max(dist) > k
+
+
 def test_given_parents_of_several_lengths_are_kept():
     """--parent sequences of several lengths are the parents (no trust region over them)."""
     space = _ragged_space()
