@@ -70,7 +70,9 @@ def main() -> None:
         "mutation ~1/L, uniform recombination of the top 10% measured), `random` (uniform unseen "
         "sequences, no model); with several objectives `mogfn` (the default of `round`: MOGFN-PC "
         "below length 24, and from 24 the edit GFlowNet on the measured Pareto front since "
-        "commit 24efeab; MOGFN-PC at every length before) and `nsga2` (NSGA-II on the proxy). "
+        "commit 24efeab, moved in two hops per round since commit 1ddfa65 (`[multiobjective] "
+        "front_hops`; one hop before); MOGFN-PC at every length before 24efeab) and `nsga2` "
+        "(NSGA-II on the proxy). "
         "Every method on the proxy reads k-mer counts besides the one-hot since commit bdf7c3d "
         "(`[proxy] kmer_dims`); presets run at an earlier commit used the one-hot alone\n"
     )
