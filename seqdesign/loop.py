@@ -160,8 +160,7 @@ def run_round(
         if not hop:
             break
         candidates += hop
-        order = front_order(vector_reward(hop), settings.gflownet.trust_parents)
-        gen_space = around(space, [hop[i] for i in order], settings.gflownet)
+        gen_space = around_front(space, hop, vector_reward(hop), settings)
         generator.fit(reward_fn, gen_data, gen_space, gen_rng)
     candidates += generator.sample(settings.oversample * n, sample_rng)
     pool, scores = eligible(
@@ -220,6 +219,14 @@ def front_region(
     worst = np.where(np.isnan(y), np.inf, y).min(axis=0, initial=np.inf)  # (K,)
     y = np.where(np.isnan(y), np.where(np.isfinite(worst), worst, 0.0), y)
     seqs = [q for q, ok in zip(data.sequences, measured, strict=True) if ok]
+    return around_front(space, seqs, y, settings)
+
+
+def around_front(
+    space: SequenceSpace, seqs: list[str], y: np.ndarray, settings: RoundSettings
+) -> SequenceSpace:
+    """``space`` narrowed to k substitutions of the first ``trust_parents`` of ``seqs`` in
+    front order of their (N, K) values ``y`` (larger better)."""
     order = front_order(y, settings.gflownet.trust_parents)
     return around(space, [seqs[i] for i in order], settings.gflownet)
 
