@@ -20,8 +20,13 @@ Both sides train the same policy (an MLP on the one-hot prefix plus the one-hot 
 ``MLP(n_hidden_layers=2)``), with trajectory balance, Adam (lr 1e-3; log Z lr 5e-2), gradient
 clipping at 10, epsilon-uniform exploration 0.01 (so log P_F is recomputed for the loss on both
 sides), the same number of on-policy trajectories per step and no offline data, on one torch
-thread. seqdesign warm-starts log Z at step 0 from the first batch (a Jensen lower bound); the
-torchgfn loop gets the same warm start, so the losses compare the implementations, not the init.
+thread. Both start from the same weights: seqdesign's policy is built from the run's seed and
+copied into torchgfn's MLP (its first layer reads the same one-hot prefix and length, so the two
+networks compute the same function at step 0; ``initial_weights``). seqdesign warm-starts log Z
+at step 0 from the first batch (a Jensen lower bound); the torchgfn loop gets the same warm start,
+so the losses compare the implementations, not the init. ``--torchgfn-init`` gives torchgfn its
+own default initialization instead (``nn.Linear``'s; the TB loss then differs: see
+docs/performance.md).
 
 Throughput is trajectories per second over the whole training loop (sampling, reward, loss,
 backward, Adam step). The torchgfn half runs in ``.venv-torchgfn`` (its own virtual environment,
@@ -34,6 +39,7 @@ import argparse
 import json
 import math
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -60,6 +66,28 @@ def warm_up() -> None:
     the seqdesign side alone would time that import (about a third of the L=8 run).
     """
     torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))])
+
+
+def initial_weights(length: int, letters: int, seed: int) -> dict[str, torch.Tensor]:
+    """seqdesign's initial MLP policy for ``seed``, laid out as torchgfn's ``MLP`` state dict.
+
+    seqdesign's first layer is a table: one H-vector per (position, letter) (``inp``) and per
+    prefix length (``length``, which also carries the first bias); torchgfn's first
+    ``nn.Linear`` reads the same one-hot prefix (position-major) then the one-hot length, so its
+    weight is the two tables side by side and its bias zero.
+    """
+    from seqdesign.gflownet.policy import MLPPolicy, build_policy
+
+    policy = build_policy("mlp", letters, length, HIDDEN, LAYERS, 1, seed)
+    assert isinstance(policy, MLPPolicy)
+    linears = [m for m in policy.body if isinstance(m, torch.nn.Linear)] + [policy.head]
+    first = torch.cat([policy.inp.weight, policy.length.weight], 0).T  # (H, L*A + L + 1)
+    state = {"trunk.0.weight": first, "trunk.0.bias": torch.zeros(HIDDEN)}
+    for i, lin in enumerate(linears[:-1]):
+        state[f"trunk.{2 * i + 2}.weight"] = lin.weight
+        state[f"trunk.{2 * i + 2}.bias"] = lin.bias
+    state["last_layer.weight"], state["last_layer.bias"] = linears[-1].weight, linears[-1].bias
+    return {k: v.detach().clone() for k, v in state.items()}
 
 
 def run_seqdesign(length: int, letters: int, steps: int, seed: int) -> dict[str, float]:
@@ -101,8 +129,13 @@ def run_seqdesign(length: int, letters: int, steps: int, seed: int) -> dict[str,
     return _result(hist.loss, seconds, steps, policy)
 
 
-def run_torchgfn(length: int, letters: int, steps: int, seed: int) -> dict[str, float]:
-    """Train torchgfn's TBGFlowNet on the same environment and time it."""
+def run_torchgfn(
+    length: int, letters: int, steps: int, seed: int, init: Path | None = None
+) -> dict[str, float]:
+    """Train torchgfn's TBGFlowNet on the same environment and time it.
+
+    ``init``: a file of :func:`initial_weights` to start from (default: torchgfn's own init).
+    """
     import torch.nn.functional as F
     from gfn.actions import Actions
     from gfn.env import DiscreteEnv
@@ -180,6 +213,8 @@ def run_torchgfn(length: int, letters: int, steps: int, seed: int) -> dict[str, 
 
     env = AppendEnv()
     module = MLP(length * letters + length + 1, letters + 1, HIDDEN, LAYERS)
+    if init is not None:
+        module.load_state_dict(torch.load(init))
     pf = DiscretePolicyEstimator(module, letters + 1, preprocessor=PrefixOneHot())
     gfn = TBGFlowNet(pf=pf, pb=None, constant_pb=True)
     opt = torch.optim.Adam(
@@ -210,16 +245,21 @@ def run_torchgfn(length: int, letters: int, steps: int, seed: int) -> dict[str, 
 
 def _result(losses: list[float], seconds: float, steps: int, net: torch.nn.Module) -> dict:
     tail = losses[-max(1, steps // 10) :]
+    fifths = [losses[i * steps // 5 : (i + 1) * steps // 5] for i in range(5)]
     return {
         "seconds": seconds,
         "traj_per_s": BATCH * steps / seconds,
         "final_loss": sum(tail) / len(tail),  # mean TB loss over the last 10% of steps
+        "loss_fifths": [sum(f) / len(f) for f in fifths if f],  # the curve: mean per fifth
         "params": sum(p.numel() for p in net.parameters()),
     }
 
 
-def run_side(side: str, length: int, letters: int, steps: int, seed: int) -> dict:
-    """One measurement; the torchgfn side runs in its own virtual environment."""
+def run_side(
+    side: str, length: int, letters: int, steps: int, seed: int, same_init: bool = True
+) -> dict:
+    """One measurement; the torchgfn side runs in its own virtual environment (from
+    seqdesign's initial weights for ``seed`` when ``same_init``)."""
     if side == "seqdesign":
         return run_seqdesign(length, letters, steps, seed)
     if not TORCHGFN_PYTHON.exists():
@@ -231,7 +271,12 @@ def run_side(side: str, length: int, letters: int, steps: int, seed: int) -> dic
     cmd = [str(TORCHGFN_PYTHON), __file__, "--side", "torchgfn"]
     cmd += ["--length", str(length), "--letters", str(letters), "--steps", str(steps)]
     cmd += ["--seed", str(seed)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        if same_init:
+            path = Path(tmp) / "init.pt"
+            torch.save(initial_weights(length, letters, seed), path)
+            cmd += ["--init", str(path)]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -246,11 +291,20 @@ def main() -> None:
         "--repeat", type=int, default=3, help="runs per side (seeds seed..seed+N-1), best kept"
     )
     p.add_argument("--json", type=Path, help="also write the results here")
+    p.add_argument(
+        "--torchgfn-init",
+        action="store_true",
+        help="torchgfn starts from its own default init, not from seqdesign's weights",
+    )
+    p.add_argument("--init", type=Path, help=argparse.SUPPRESS)  # the subprocess protocol
     a = p.parse_args()
     torch.set_num_threads(1)
     if a.side != "both":  # a single measurement, printed as JSON (the subprocess protocol)
-        fn = run_seqdesign if a.side == "seqdesign" else run_torchgfn
-        print(json.dumps(fn(a.length, a.letters, a.steps, a.seed)))
+        if a.side == "seqdesign":
+            result = run_seqdesign(a.length, a.letters, a.steps, a.seed)
+        else:
+            result = run_torchgfn(a.length, a.letters, a.steps, a.seed, a.init)
+        print(json.dumps(result))
         return
     settings = [(a.length, a.letters, a.steps)] if a.length else SETTINGS
     rows = []
@@ -258,7 +312,8 @@ def main() -> None:
         runs: dict[str, list[dict]] = {"seqdesign": [], "torchgfn": []}
         for i in range(a.repeat):  # the sides alternate, so both see the same load
             for side in runs:
-                runs[side].append(run_side(side, length, letters, steps, a.seed + i))
+                run = run_side(side, length, letters, steps, a.seed + i, not a.torchgfn_init)
+                runs[side].append(run)
         ours, ref = (max(runs[k], key=lambda r: r["traj_per_s"]) for k in runs)
         rows.append(
             {
@@ -267,6 +322,7 @@ def main() -> None:
                 "steps": steps,
                 "batch": BATCH,
                 "repeat": a.repeat,
+                "same_init": not a.torchgfn_init,
                 "seqdesign": ours,
                 "torchgfn": ref,
                 "ratio": ours["traj_per_s"] / ref["traj_per_s"],

@@ -181,6 +181,26 @@ def gfn_table(rows: list[dict]) -> str:
             f"{r.get('repeat', 1)} | {o['traj_per_s']:.0f} | {t['traj_per_s']:.0f} | "
             f"{r['ratio']:.1f}x | {loss['seqdesign']:.3f} | {loss['torchgfn']:.3f} |"
         )
+    curves = [
+        r
+        for r in rows
+        if "runs" in r and all("loss_fifths" in x for v in r["runs"].values() for x in v)
+    ]
+    if curves:
+        lines += [
+            "",
+            "TB loss curve (mean over the runs, per fifth of the steps; both sides from the same "
+            "initial weights unless marked):",
+            "",
+            "| L | letters | side | 1st | 2nd | 3rd | 4th | 5th |",
+            "|---:|---:|---|---:|---:|---:|---:|---:|",
+        ]
+        for r in curves:
+            for side, runs in r["runs"].items():
+                mean = [sum(c) / len(c) for c in zip(*(x["loss_fifths"] for x in runs))]
+                own = " (own init)" if side == "torchgfn" and not r.get("same_init", True) else ""
+                cells = " | ".join(f"{v:.3f}" for v in mean)
+                lines.append(f"| {r['length']} | {r['letters']} | {side}{own} | {cells} |")
     return "\n".join(lines)
 
 
