@@ -49,6 +49,7 @@ class GeneratorChoice(str, Enum):
     gfn = "gfn"
     gfn_edit = "gfn-edit"
     mogfn = "mogfn"
+    mogfn_edit = "mogfn-edit"
     nsga2 = "nsga2"
     evolution = "evolution"
     random = "random"
@@ -93,7 +94,8 @@ GeneratorOpt = Annotated[
         help="gfn: GFlowNet; gfn-edit: GFlowNet over at most --max-edits substitutions of a "
         "--parent (each design keeps its parent's length; without --parent: a few substitutions "
         "of the best measured sequences); mogfn: preference-conditioned GFlowNet (MOGFN-PC), "
-        "several objectives; nsga2: NSGA-II on the proxy, several objectives; evolution: "
+        "several objectives; mogfn-edit: the same over substitutions (of a --parent, or of the "
+        "measured Pareto front); nsga2: NSGA-II on the proxy, several objectives; evolution: "
         "AdaLead-style; random. [default: gfn for one objective, mogfn for several (gfn with "
         "ehvi); gfn-edit instead of gfn when the longest length is 24 or more without --parent, "
         "from a fixed length of 64 with --parent/--max-edits]",

@@ -42,6 +42,7 @@ METHODS: dict[str, str | None] = {
     "gfn-edit": "gfn-edit",
     "mogfn": "auto",
     "mogfn-pc": "mogfn",
+    "mogfn-edit": "mogfn-edit",
     "nsga2": "nsga2",
     "adalead": "evolution",
     "evolution": None,

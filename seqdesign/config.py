@@ -32,7 +32,7 @@ PROXY_BUDGETS: dict[str, dict[str, Any]] = {
     "thorough": {"max_steps": 6000, "members": 8},
 }
 EVOLUTION_BUDGETS = {"fast": 4_000, "default": 15_000, "thorough": 50_000}
-GENERATORS = ("auto", "gfn", "gfn-edit", "mogfn", "nsga2", "evolution", "random")
+GENERATORS = ("auto", "gfn", "gfn-edit", "mogfn", "mogfn-edit", "nsga2", "evolution", "random")
 ACQUISITIONS = ("ucb", "ei", "ts", "mean", "ehvi")
 
 
@@ -43,7 +43,8 @@ class RoundSettings:
     Attributes:
         generator: ``auto`` (``gfn`` for one objective, ``mogfn`` for several; ``gfn-edit``
             for long sequences near parents, see :func:`seqdesign.loop.resolve_generator`),
-            ``gfn``, ``gfn-edit``, ``mogfn``, ``nsga2``, ``evolution`` or ``random``.
+            ``gfn``, ``gfn-edit``, ``mogfn``, ``mogfn-edit``, ``nsga2``, ``evolution`` or
+            ``random``.
         acquisition: ``ucb``, ``ei``, ``ts``, ``mean`` or ``ehvi`` (several objectives only;
             ``ei`` one objective only).
         kappa: UCB's weight on the (recalibrated) ensemble standard deviation.

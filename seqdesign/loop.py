@@ -19,7 +19,12 @@ from seqdesign.config import RoundSettings
 from seqdesign.dataset import Dataset
 from seqdesign.distance import nearest
 from seqdesign.errors import ConfigError, InputError, SpaceTooSmallError
-from seqdesign.generators import VECTOR_GENERATORS, make_generator, prefers_edits
+from seqdesign.generators import (
+    EDIT_GENERATORS,
+    VECTOR_GENERATORS,
+    make_generator,
+    prefers_edits,
+)
 from seqdesign.generators.gfn_edit import around
 from seqdesign.gflownet.edits import substitution_parents
 from seqdesign.metrics import campaign_metrics
@@ -147,7 +152,7 @@ def run_round(
     generator = make_generator(name, settings, progress)
     gen_data = dataset.subset(np.array([space.contains(q) for q in dataset.sequences], dtype=bool))
     gen_space = space
-    on_front = name == "gfn-edit" and multi is not None and space.rules.max_edits is None
+    on_front = name in EDIT_GENERATORS and multi is not None and space.rules.max_edits is None
     if on_front:
         gen_space = front_region(space, gen_data, signs, settings)
     reward_fn = vector_reward if name in VECTOR_GENERATORS else reward
@@ -247,7 +252,7 @@ def resolve_generator(
             got several, or ``gfn-edit`` has no parents to edit.
     """
     name, acq = settings.generator, settings.acquisition
-    if name == "gfn-edit" and space is not None and space.rules.max_edits is not None:
+    if name in EDIT_GENERATORS and space is not None and space.rules.max_edits is not None:
         substitution_parents(space)  # refuse before the proxy is trained, not after
     gfn = "gfn-edit" if prefers_edits(space) else "gfn"
     if n_objectives == 1:

@@ -12,9 +12,11 @@ if TYPE_CHECKING:
     from seqdesign.config import RoundSettings
     from seqdesign.space import SequenceSpace
 
-NAMES = ("gfn", "gfn-edit", "mogfn", "nsga2", "evolution", "random")
-VECTOR_GENERATORS = ("mogfn", "nsga2")
+NAMES = ("gfn", "gfn-edit", "mogfn", "mogfn-edit", "nsga2", "evolution", "random")
+VECTOR_GENERATORS = ("mogfn", "mogfn-edit", "nsga2")
 """Generators whose ``fit`` takes per-objective values (N, K) rather than one score (N,)."""
+EDIT_GENERATORS = ("gfn-edit", "mogfn-edit")
+"""Generators that design by substitutions of parents (given, or the trust region's)."""
 EDIT_MIN_LENGTH = 64
 """``auto`` picks ``gfn-edit`` over ``gfn`` from this length on, when the space has parents with
 ``max_edits`` (substitutions: a fixed length). Measured on Ehrlich landscapes (20 letters,
@@ -87,10 +89,15 @@ def make_generator(
         from seqdesign.generators.mogfn import MOGFNGenerator
 
         return MOGFNGenerator(settings.gflownet, settings.multiobjective, on_step=on_step)
+    if name == "mogfn-edit":
+        from seqdesign.generators.mogfn_edit import MOGFNEditGenerator
+
+        return MOGFNEditGenerator(settings.gflownet, settings.multiobjective, on_step=on_step)
     raise ConfigError(f"unknown generator {name!r}; expected one of {', '.join(NAMES)}")
 
 
 __all__ = [
+    "EDIT_GENERATORS",
     "EDIT_MIN_LENGTH",
     "TRUST_MIN_LENGTH",
     "NAMES",

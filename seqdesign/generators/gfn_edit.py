@@ -23,6 +23,7 @@ k = 5) the steps shrink in proportion to L * (k + 1) (:func:`edit_steps`).
 from __future__ import annotations
 
 import dataclasses
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -40,7 +41,7 @@ from seqdesign.gflownet.trainer import ProgressFn, TrainingHistory, adam_step
 from seqdesign.space import SequenceSpace
 
 _SEED_HIGH = 2**62
-_CHUNK = 1024  # trajectories sampled per pass in ``sample``
+SAMPLE_CHUNK = 1024  # trajectories sampled per pass in ``sample``
 _REACH_CELLS = 1 << 24  # (sequence, parent, position) cells per pass in ``reachable``
 
 
@@ -133,15 +134,15 @@ class GFlowNetEditGenerator:
         device = self.policy_.log_z.device
         generator = torch.Generator(device=device).manual_seed(int(rng.integers(0, _SEED_HIGH)))
         out: list[str] = []
-        for start in range(0, n, _CHUNK):
+        for start in range(0, n, SAMPLE_CHUNK):
             traj = sample_edits(
                 self.policy_,
                 self.env_,
-                min(_CHUNK, n - start),
+                min(SAMPLE_CHUNK, n - start),
                 generator,
                 temperature=self.settings.temperature,
             )
-            out += _decode(traj, self.env_, self.space_)
+            out += decode_edits(traj, self.env_, self.space_)
         return [q for q, ok in zip(out, self.space_.check(out)) if ok]
 
 
@@ -203,7 +204,8 @@ def reachable(env: EditEnv, space: SequenceSpace, dataset: Dataset) -> list[str]
     return keep
 
 
-def _decode(traj: EditTrajectories, env: EditEnv, space: SequenceSpace) -> list[str]:
+def decode_edits(traj: EditTrajectories, env: EditEnv, space: SequenceSpace) -> list[str]:
+    """The final sequences of ``traj`` (each keeps its parent's length)."""
     return decode(traj.tokens, env.lengths[traj.parent], space.alphabet)
 
 
@@ -211,6 +213,18 @@ def _cat(parts: list[EditTrajectories]) -> EditTrajectories:
     return EditTrajectories(
         *(torch.cat([getattr(p, f) for p in parts]) for f in EditTrajectories.__dataclass_fields__)
     )
+
+
+class PreferenceReward(Protocol):
+    """The reward of a preference-conditioned edit GFlowNet (:mod:`.mogfn_edit`)."""
+
+    def draw(self, n: int) -> np.ndarray:
+        """(n, K) training preferences."""
+        ...
+
+    def log_reward(self, sequences: list[str], step: int, prefs: np.ndarray) -> np.ndarray:
+        """(N,) log R(x | w) of each sequence at its (N, K) preference."""
+        ...
 
 
 def edit_steps(settings: GFlowNetSettings, length: int, max_edits: int) -> int:
@@ -229,7 +243,7 @@ def train_edit_policy(
     policy: EditPolicy,
     env: EditEnv,
     space: SequenceSpace,
-    reward: ShapedReward,
+    reward: ShapedReward | PreferenceReward,
     offline: list[str],
     settings: GFlowNetSettings,
     generator: torch.Generator,
@@ -241,7 +255,9 @@ def train_edit_policy(
         policy: the policy (on the device of ``generator``).
         env: the edit process of ``space``.
         space: the space (for decoding).
-        reward: log R of sequences.
+        reward: log R of sequences; for a conditioned policy a :class:`PreferenceReward`, which
+            draws each trajectory's preference (offline ones too) and scores at it, and log Z
+            is ``policy.log_z_of(w)``.
         offline: labeled sequences in the space (may be empty: all on-policy).
         settings: validated settings (batch size, gamma, learning rates, steps, exploration).
         generator: the source of every random draw.
@@ -259,30 +275,41 @@ def train_edit_policy(
     optimizer = torch.optim.Adam(
         [
             {"params": policy.body_parameters(), "lr": s.lr},
-            {"params": [policy.log_z], "lr": s.lr_logz},
+            {"params": policy.log_z_parameters(), "lr": s.lr_logz},
         ]
     )
     params = list(policy.parameters())
     history = TrainingHistory()
     policy.train()
     for step in range(steps):
-        parts = [sample_edits(policy, env, n_on, generator, s.train_temperature, s.epsilon)]
+        w_np = w = None
+        if not isinstance(reward, ShapedReward):  # conditioned: one preference per trajectory
+            w_np = reward.draw(n_on + n_off)
+            w = torch.as_tensor(w_np, dtype=torch.float32, device=device)
+        w_on = None if w is None else w[:n_on]
+        parts = [sample_edits(policy, env, n_on, generator, s.train_temperature, s.epsilon, w_on)]
         if n_off:
             idx = torch.randint(len(offline), (n_off,), generator=generator, device=device)
             parts.append(offline_trajectories(env, off_tokens[idx], off_lengths[idx], generator))
         batch = _cat(parts)
-        log_r_np = reward.log_reward(_decode(batch, env, space), step)  # one reward call per step
+        seqs = decode_edits(batch, env, space)
+        if isinstance(reward, ShapedReward):  # one reward call per step
+            log_r_np = reward.log_reward(seqs, step)
+        else:
+            assert w_np is not None
+            log_r_np = reward.log_reward(seqs, step, w_np)
         if not np.isfinite(log_r_np).all():
             raise TrainingError(f"log-reward is not finite at step {step}: {log_r_np}")
         log_r = torch.as_tensor(log_r_np, dtype=torch.float32, device=device)
-        log_pf, legal = edit_log_pf(policy, env, batch)
+        log_pf, legal = edit_log_pf(policy, env, batch, w)
         target = log_r + log_pb(env, batch)  # (B,) log R(x) + log P_B(tau | x)
         weight = legal.float() / legal.float().sum().clamp(min=1.0)
         if step == 0:  # start log Z at a lower bound of the true log Z (Jensen)
             with torch.no_grad():
                 policy.log_z.fill_(float((weight * (target - log_pf)).sum()))
-        loss = (weight * (policy.log_z + log_pf - target).pow(2)).sum()
+        log_z = policy.log_z_of(w)  # () or (B,)
+        loss = (weight * (log_z + log_pf - target).pow(2)).sum()
         adam_step(loss, optimizer, params, s.grad_clip, step)
-        history.record(loss, policy.log_z, log_r[:n_on], step, steps, on_step)
+        history.record(loss, log_z.mean(), log_r[:n_on], step, steps, on_step)
     policy.eval()
     return history

@@ -45,8 +45,9 @@ VectorRewardFn = Callable[[list[str]], np.ndarray]
 _SEED_HIGH = 2**62
 
 
-class _VectorCache:
-    """Per-sequence reward vectors, each sequence scored once per round."""
+class VectorCache:
+    """Per-sequence reward vectors, each sequence scored once per round (``pin``: kept for the
+    whole round; the rest is cleared when it outgrows ``size``)."""
 
     def __init__(self, reward: VectorRewardFn, size: int) -> None:
         self.reward, self.size = reward, size
@@ -131,7 +132,7 @@ class MOGFNGenerator:
         offline = [
             q for q, ok in zip(dataset.sequences, dataset.measured) if ok and space.contains(q)
         ]
-        cache = _VectorCache(reward, s.cache_size)
+        cache = VectorCache(reward, s.cache_size)
         probe = cache.values(offline, pin=True) if offline else cache.values(space.random(8, rng))
         k = probe.shape[1]
         init_seed, train_seed = (int(v) for v in rng.integers(0, _SEED_HIGH, size=2))
