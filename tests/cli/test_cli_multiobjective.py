@@ -100,8 +100,12 @@ def test_simulate_reports_hypervolume_of_the_true_front(tmp_path, cli, mo_files)
     assert "hv_reference = [0.5, 0.5]" in (out / "settings.toml").read_text()
 
 
-def test_long_peptides_with_two_objectives_edit_the_measured_front(tmp_path, cli, read_fasta):
-    """MOGFN-AL's setting: from length 24, auto edits the measured front (lengths vary)."""
+@pytest.mark.parametrize(("pinned", "used"), [(None, "gfn-edit"), ("mogfn-edit", "mogfn-edit")])
+def test_long_peptides_with_two_objectives_edit_the_measured_front(
+    tmp_path, cli, read_fasta, pinned, used
+):
+    """MOGFN-AL's setting: from length 24, auto edits the measured front (lengths vary); so
+    does the preference-conditioned edit GFlowNet."""
     rng = np.random.default_rng(4)
     letters = np.array(list("ACDEFGHIKLMNPQRSTVWY"))
     seqs = list(dict.fromkeys("".join(rng.choice(letters, n)) for n in rng.integers(12, 31, 40)))
@@ -117,9 +121,10 @@ def test_long_peptides_with_two_objectives_edit_the_measured_front(tmp_path, cli
     res = cli(
         "round", csv, "-o", out, "-n", 6, "--config", cfg, "--budget", "fast",
         "--objective", "charge", "--objective", "greasy:min", "--seed", 2,
+        *(["--generator", pinned] if pinned else []),
     )  # fmt: skip
     assert res.exit_code == 0, res.stderr
-    assert "generator gfn-edit" in res.stderr
+    assert f"generator {used}" in res.stderr
     designs = [q for _, _, q in read_fasta(out)]
     assert len(designs) == 6 and not set(designs) & set(seqs)
     for q in designs:  # two hops of round(0.1 * median length) substitutions from the data
