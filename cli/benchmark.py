@@ -28,7 +28,8 @@ METHODS_HELP = (
     "evolution: AdaLead-style evolution on the proxy), evolution (model-free: mutation ~1/L and "
     "uniform recombination of the top 10% measured), random (uniform unseen sequences, no "
     "proxy); for several objectives mogfn (the default of round: MOGFN-PC, or edits of the "
-    "measured front from length 24), mogfn-pc (pinned) and nsga2."
+    "measured front from length 24), mogfn-pc (pinned), mogfn-edit (preference-conditioned "
+    "edits, pinned) and nsga2."
 )
 
 
