@@ -6,6 +6,7 @@ acquisition), fit the generator on that reward, sample candidates, select the ba
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -149,12 +150,16 @@ def run_round(
         return multi.per_objective(multi.normalize(proxy.posterior(seqs).samples))
 
     name = resolve_generator(settings, len(objectives), space)
-    generator = make_generator(name, settings, progress)
     gen_data = dataset.subset(np.array([space.contains(q) for q in dataset.sequences], dtype=bool))
     gen_space = space
     on_front = name in EDIT_GENERATORS and multi is not None and space.rules.max_edits is None
     if on_front:
         gen_space = front_region(space, gen_data, signs, settings)
+        mo, gs = settings.multiobjective, settings.gflownet
+        per_hop = dataclasses.replace(gs, steps=max(1, round(gs.steps * mo.hop_steps)))
+        generator = make_generator(name, dataclasses.replace(settings, gflownet=per_hop), progress)
+    else:
+        generator = make_generator(name, settings, progress)
     reward_fn = vector_reward if name in VECTOR_GENERATORS else reward
     generator.fit(reward_fn, gen_data, gen_space, gen_rng)
     candidates: list[str] = []
@@ -217,7 +222,8 @@ def front_region(
     ``data`` (the rows inside ``space``) with at least one measurement, front by front (most
     isolated first within a front, the NSGA-II order) up to ``trust_parents``; a missing
     measurement counts as the objective's worst. ``run_round`` then moves it
-    ``front_hops - 1`` times onto the predicted front of what it designed.
+    ``front_hops - 1`` times onto the predicted front of what it designed, each hop training
+    ``hop_steps`` of the GFlowNet's steps.
     """
     measured = ~np.isnan(data.labels).all(axis=1)
     y = data.labels[measured] * signs

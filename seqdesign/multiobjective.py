@@ -47,6 +47,8 @@ class MultiObjectiveSettings:
             how many times a round trains it. After each hop but the last, the designs of the
             predicted front become the parents of the next (the trust region moves on the
             proxy's belief, k more edits each hop); the candidates of every hop are pooled.
+        hop_steps: ... and each hop trains this fraction of ``[gflownet] steps`` (with 3 hops
+            and 2/3, a round trains as much as two full fits).
     """
 
     scalarization: str = Scalarization.weighted_sum.value
@@ -54,6 +56,7 @@ class MultiObjectiveSettings:
     conditioning: str = "concat"
     divisions: int = 10
     front_hops: int = 2
+    hop_steps: float = 1.0
 
     def validate(self) -> None:
         try:
@@ -74,6 +77,8 @@ class MultiObjectiveSettings:
             raise ConfigError(f"multiobjective.divisions must be >= 1, got {self.divisions}")
         if self.front_hops < 1:
             raise ConfigError(f"multiobjective.front_hops must be >= 1, got {self.front_hops}")
+        if not 0 < self.hop_steps <= 1:
+            raise ConfigError(f"multiobjective.hop_steps must be in (0, 1], got {self.hop_steps}")
 
 
 def _as_2d(y: np.ndarray) -> np.ndarray:

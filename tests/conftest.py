@@ -198,3 +198,29 @@ def write_fasta() -> Callable[[Path, Sequence[tuple[str, str, str]]], Path]:
 def sidecars() -> Callable[[Path], list[Path]]:
     """The files `round -o OUT` writes: OUT, its .csv sidecar and its .settings.toml."""
     return _sidecars
+
+
+@pytest.fixture()
+def gc_campaign() -> Callable[..., tuple]:
+    """A two-objective campaign on DNA 30-mers (the count of G, the count of C) with tiny round
+    settings: ``make(n, generator, proxy_steps=60, **multiobjective)`` gives ``(space, seqs,
+    data, settings)`` (the seqs distinct, all measured)."""
+    from seqdesign.alphabet import DNA
+    from seqdesign.config import build_settings
+    from seqdesign.dataset import Dataset
+    from seqdesign.space import SequenceSpace
+
+    def make(n: int, generator: str, proxy_steps: int = 60, **mo: object) -> tuple:
+        space = SequenceSpace(DNA, 30, 30)
+        seqs = list(dict.fromkeys(space.random(n, np.random.default_rng(0))))
+        data = Dataset.from_records(
+            [(f"s{i}", q, {"g": q.count("G"), "c": q.count("C")}) for i, q in enumerate(seqs)]
+        )
+        table = {
+            "proxy": {"members": 2, "hidden": 16, "max_steps": proxy_steps},
+            "gflownet": {"steps": 30, "trust_parents": 4},
+            "multiobjective": mo,
+        }
+        return space, seqs, data, build_settings("fast", table, {"generator": generator})
+
+    return make

@@ -372,29 +372,35 @@ def test_several_objectives_edit_the_measured_front():
 
 
 @pytest.mark.parametrize("hops", [1, 2])
-def test_front_hops_move_the_trust_region(hops):
+def test_front_hops_move_the_trust_region(hops, gc_campaign):
     """Each hop edits the previous hop's predicted front: only with 2 do designs pass k edits."""
-    from seqdesign.config import build_settings
     from seqdesign.loop import run_round
 
-    rng = np.random.default_rng(0)
-    space = SequenceSpace(DNA, 30, 30)
-    seqs = list(dict.fromkeys(space.random(80, rng)))
-    data = Dataset.from_records(
-        [(f"s{i}", q, {"g": q.count("G"), "c": q.count("C")}) for i, q in enumerate(seqs)]
-    )
-    table = {
-        "proxy": {"members": 2, "hidden": 16, "max_steps": 60},
-        "gflownet": {"steps": 30, "trust_parents": 4},
-        "multiobjective": {"front_hops": hops},
-    }
-    s = build_settings("fast", table, {"generator": "gfn-edit"})
+    space, seqs, data, s = gc_campaign(80, "gfn-edit", front_hops=hops)
     out = run_round(data, space, 20, s, seed=3).table["sequence"].tolist()
     k = 3  # round(0.1 * 30)
     dist = [min(sum(a != b for a, b in zip(q, p)) for p in seqs) for q in out]
     assert len(out) == 20 and max(dist) <= hops * k
     if hops == 2:
         assert max(dist) > k
+
+
+def test_each_front_hop_trains_its_share_of_the_steps(gc_campaign):
+    """[multiobjective] hop_steps: every hop trains that fraction of [gflownet] steps."""
+    from seqdesign.config import build_settings
+    from seqdesign.loop import run_round
+
+    space, _, data, s = gc_campaign(60, "gfn-edit", 30, front_hops=3, hop_steps=0.5)
+    fits: list[int] = []
+
+    def progress(stage: str, step: int, total: int, detail: str = "") -> None:
+        if stage == "gflownet" and step == total:
+            fits.append(total)
+
+    run_round(data, space, 10, s, seed=1, progress=progress)
+    assert fits == [15, 15, 15]
+    with pytest.raises(ConfigError, match="hop_steps"):
+        build_settings("fast", {"multiobjective": {"hop_steps": 0.0}}, {})
 
 
 def test_given_parents_of_several_lengths_are_kept():

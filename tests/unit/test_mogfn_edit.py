@@ -12,7 +12,6 @@ import pytest
 import torch
 
 from seqdesign.alphabet import DNA
-from seqdesign.config import build_settings
 from seqdesign.constraints import Constraints
 from seqdesign.dataset import Dataset
 from seqdesign.generators.mogfn_edit import MOGFNEditGenerator
@@ -89,19 +88,8 @@ def test_the_preference_reaches_edits_parents_and_log_z():
         plain(state, w)
 
 
-def test_round_with_mogfn_edit_designs_near_the_measured_front():
-    rng = np.random.default_rng(0)
-    space = SequenceSpace(DNA, 30, 30)
-    seqs = list(dict.fromkeys(space.random(60, rng)))
-    data = Dataset.from_records(
-        [(f"s{i}", q, {"g": q.count("G"), "c": q.count("C")}) for i, q in enumerate(seqs)]
-    )
-    table = {
-        "proxy": {"members": 2, "hidden": 16, "max_steps": 60},
-        "gflownet": {"steps": 30, "trust_parents": 4},
-        "multiobjective": {"front_hops": 1},
-    }
-    s = build_settings("fast", table, {"generator": "mogfn-edit"})
+def test_round_with_mogfn_edit_designs_near_the_measured_front(gc_campaign):
+    space, seqs, data, s = gc_campaign(60, "mogfn-edit", front_hops=1)
     assert resolve_generator(s, 2, space) == "mogfn-edit"
     out = run_round(data, space, 12, s, seed=3).table
     k = 3  # round(0.1 * 30)
