@@ -55,8 +55,8 @@ class MultiObjectiveSettings:
     alpha: float = 1.0
     conditioning: str = "concat"
     divisions: int = 10
-    front_hops: int = 2
-    hop_steps: float = 1.0
+    front_hops: int = 3
+    hop_steps: float = 2 / 3
 
     def validate(self) -> None:
         try:
