@@ -19,6 +19,15 @@ RewardFn = Callable[[list[str]], np.ndarray]
 """Maps sequences to a (N,) float array; larger is better. May be costly: batch the calls."""
 
 
+def measured_in(dataset: Dataset, space: SequenceSpace) -> list[str]:
+    """The measured sequences of ``dataset`` that lie in ``space``, in the dataset's order."""
+    return [
+        q
+        for q, ok in zip(dataset.sequences, dataset.measured, strict=True)
+        if ok and space.contains(q)
+    ]
+
+
 class Generator(Protocol):
     """Proposes sequences in a :class:`SequenceSpace`.
 

@@ -21,7 +21,7 @@ import numpy as np
 from seqdesign.dataset import Dataset
 from seqdesign.encoding import decode_tokens, encode_tokens
 from seqdesign.errors import ConfigError, NotFittedError, SpaceTooSmallError
-from seqdesign.generators.base import RewardFn
+from seqdesign.generators.base import RewardFn, measured_in
 from seqdesign.space import SequenceSpace
 
 BUDGETS = {"fast": 4_000, "default": 15_000, "thorough": 50_000}
@@ -75,9 +75,7 @@ class EvolutionGenerator:
         s.validate()
         self.space_ = space
         a, lmax = len(space.alphabet), space.max_len
-        start = [
-            q for q, ok in zip(dataset.sequences, dataset.measured) if ok and space.contains(q)
-        ]
+        start = measured_in(dataset, space)
         if not start:
             start = space.random(s.walkers, rng)
         if not start:

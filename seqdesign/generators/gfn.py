@@ -18,7 +18,7 @@ import torch
 
 from seqdesign.dataset import Dataset
 from seqdesign.errors import ConfigError, NotFittedError
-from seqdesign.generators.base import RewardFn
+from seqdesign.generators.base import RewardFn, measured_in
 from seqdesign.gflownet.masks import ActionRules
 from seqdesign.gflownet.policy import SequencePolicy, build_policy
 from seqdesign.gflownet.sampler import sample_trajectories, trajectory_log_pf
@@ -86,11 +86,7 @@ class GFlowNetGenerator:
         s = self.settings
         s.validate()
         device = self._device()
-        offline = [
-            seq
-            for seq, ok in zip(dataset.sequences, dataset.measured, strict=True)
-            if ok and space.contains(seq)
-        ]
+        offline = measured_in(dataset, space)
         init_seed, train_seed = (int(v) for v in rng.integers(0, _SEED_HIGH, size=2))
         policy = build_policy(
             s.policy, len(space.alphabet), space.max_len, s.hidden, s.layers, s.heads, init_seed

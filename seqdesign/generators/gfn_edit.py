@@ -30,7 +30,7 @@ import torch
 
 from seqdesign.dataset import Dataset
 from seqdesign.errors import ConfigError, NotFittedError, TrainingError
-from seqdesign.generators.base import RewardFn
+from seqdesign.generators.base import RewardFn, measured_in
 from seqdesign.generators.gfn import floor_infeasible
 from seqdesign.gflownet.edit_policy import EditPolicy, build_edit_policy, edit_log_pf, sample_edits
 from seqdesign.gflownet.edits import EditEnv, EditTrajectories, log_pb, offline_trajectories
@@ -159,11 +159,7 @@ def trust_region(
     Raises:
         ConfigError: nothing measured lies in ``space``.
     """
-    measured = [
-        q
-        for q, ok in zip(dataset.sequences, dataset.measured, strict=True)
-        if ok and space.contains(q)
-    ]
+    measured = measured_in(dataset, space)
     values = np.asarray(reward(measured), dtype=np.float64) if measured else np.zeros(0)
     order = np.lexsort((np.array(measured), -np.nan_to_num(values, nan=-np.inf)))
     return around(space, [measured[i] for i in order], settings)
@@ -189,11 +185,7 @@ def around(space: SequenceSpace, ranked: list[str], settings: GFlowNetSettings) 
 
 def reachable(env: EditEnv, space: SequenceSpace, dataset: Dataset) -> list[str]:
     """The measured sequences of ``space`` within k substitutions of a usable parent."""
-    seqs = [
-        q
-        for q, ok in zip(dataset.sequences, dataset.measured, strict=True)
-        if ok and len(q) <= env.length and space.contains(q)
-    ]
+    seqs = [q for q in measured_in(dataset, space) if len(q) <= env.length]
     rows = max(1, _REACH_CELLS // (len(env.parents) * env.length))  # bound the (N, P, L) mask
     keep: list[str] = []
     for start in range(0, len(seqs), rows):

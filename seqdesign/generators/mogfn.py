@@ -25,6 +25,7 @@ import torch
 
 from seqdesign.dataset import Dataset
 from seqdesign.errors import ConfigError, NotFittedError, TrainingError
+from seqdesign.generators.base import measured_in
 from seqdesign.gflownet.conditioning import ConditionalMLPPolicy, build_conditional_policy
 from seqdesign.gflownet.losses import check_finite, trajectory_balance_loss
 from seqdesign.gflownet.sampler import sample_trajectories, step_log_pf
@@ -88,6 +89,17 @@ def log_reward(
     return beta * r
 
 
+def spread_preferences(
+    n: int, k: int, mo: MultiObjectiveSettings, rng: np.random.Generator
+) -> np.ndarray:
+    """(n, K) preferences to sample candidates at: the simplex grid of ``mo.divisions`` repeated
+    (K <= 3, when it fits in n), else Dirichlet(``mo.alpha``) draws."""
+    grid = preference_grid(k, mo.divisions) if k <= 3 else None
+    if grid is None or len(grid) > n:
+        return sample_preferences(n, k, rng, mo.alpha)
+    return grid[np.arange(n) % len(grid)]
+
+
 class MOGFNGenerator:
     """MOGFN-PC behind the generator interface (its ``fit`` takes a vector reward).
 
@@ -129,9 +141,7 @@ class MOGFNGenerator:
         if s.device == "cuda" and not torch.cuda.is_available():
             raise ConfigError("GFlowNet settings: device 'cuda' requested but CUDA is unavailable")
         device = torch.device(s.device)
-        offline = [
-            q for q, ok in zip(dataset.sequences, dataset.measured) if ok and space.contains(q)
-        ]
+        offline = measured_in(dataset, space)
         cache = VectorCache(reward, s.cache_size)
         probe = cache.values(offline, pin=True) if offline else cache.values(space.random(8, rng))
         k = probe.shape[1]
@@ -206,12 +216,8 @@ class MOGFNGenerator:
         return self
 
     def preferences(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """(n, K) preferences to sample at: the simplex grid repeated (K <= 3), else Dirichlet."""
-        k = self.n_objectives_
-        grid = preference_grid(k, self.mo.divisions) if k <= 3 else None
-        if grid is None or len(grid) > n:
-            return sample_preferences(n, k, rng, self.mo.alpha)
-        return grid[np.arange(n) % len(grid)]
+        """(n, K) preferences to sample at (:func:`spread_preferences`)."""
+        return spread_preferences(n, self.n_objectives_, self.mo, rng)
 
     def sample(
         self, n: int, rng: np.random.Generator, preferences: np.ndarray | None = None

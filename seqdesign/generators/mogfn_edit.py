@@ -24,6 +24,7 @@ import torch
 
 from seqdesign.dataset import Dataset
 from seqdesign.errors import ConfigError, NotFittedError
+from seqdesign.generators.base import measured_in
 from seqdesign.generators.gfn_edit import (
     SAMPLE_CHUNK,
     around,
@@ -31,7 +32,12 @@ from seqdesign.generators.gfn_edit import (
     reachable,
     train_edit_policy,
 )
-from seqdesign.generators.mogfn import VectorCache, VectorRewardFn, log_reward
+from seqdesign.generators.mogfn import (
+    VectorCache,
+    VectorRewardFn,
+    log_reward,
+    spread_preferences,
+)
 from seqdesign.gflownet.edit_policy import EditPolicy, build_edit_policy, sample_edits
 from seqdesign.gflownet.edits import EditEnv
 from seqdesign.gflownet.settings import GFlowNetSettings
@@ -40,7 +46,6 @@ from seqdesign.multiobjective import (
     MultiObjectiveSettings,
     Scalarization,
     front_order,
-    preference_grid,
     sample_preferences,
 )
 from seqdesign.space import SequenceSpace
@@ -155,11 +160,7 @@ class MOGFNEditGenerator:
         device = torch.device(s.device)
         cache = VectorCache(reward, s.cache_size)
         if space.rules.max_edits is None:  # no parents: k edits of the predicted front
-            measured = [
-                q
-                for q, ok in zip(dataset.sequences, dataset.measured, strict=True)
-                if ok and space.contains(q)
-            ]
+            measured = measured_in(dataset, space)
             if not measured:
                 raise ConfigError("generator 'mogfn-edit': no measured sequence in the space")
             order = front_order(cache.values(measured, pin=True), s.trust_parents)
@@ -183,12 +184,8 @@ class MOGFNEditGenerator:
         return self
 
     def preferences(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """(n, K) preferences to sample at: the simplex grid repeated (K <= 3), else Dirichlet."""
-        k = self.n_objectives_
-        grid = preference_grid(k, self.mo.divisions) if k <= 3 else None
-        if grid is None or len(grid) > n:
-            return sample_preferences(n, k, rng, self.mo.alpha)
-        return grid[np.arange(n) % len(grid)]
+        """(n, K) preferences to sample at (:func:`spread_preferences`)."""
+        return spread_preferences(n, self.n_objectives_, self.mo, rng)
 
     def sample(
         self, n: int, rng: np.random.Generator, preferences: np.ndarray | None = None

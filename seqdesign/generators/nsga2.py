@@ -16,6 +16,7 @@ import numpy as np
 from seqdesign.dataset import Dataset
 from seqdesign.encoding import decode_tokens, encode_tokens
 from seqdesign.errors import NotFittedError
+from seqdesign.generators.base import measured_in
 from seqdesign.generators.evolution import EvolutionSettings
 from seqdesign.generators.mogfn import VectorRewardFn
 from seqdesign.multiobjective import crowding_distance, front_order, pareto_ranks
@@ -48,9 +49,7 @@ class NSGA2Generator:
         s.validate()
         self.space_ = space
         a, lmax = len(space.alphabet), space.max_len
-        start = [
-            q for q, ok in zip(dataset.sequences, dataset.measured) if ok and space.contains(q)
-        ]
+        start = measured_in(dataset, space)
         if len(start) < 2:
             start = list(dict.fromkeys(start + space.random(s.walkers, rng)))
         y = np.asarray(reward(start), dtype=np.float64)
