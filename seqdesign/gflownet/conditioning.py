@@ -38,6 +38,7 @@ class ConditionalMLPPolicy(MLPPolicy):
     """
 
     shares_prefixes = False
+    replays = False  # its steps read the conditioning: autograd differentiates them step by step
 
     def __init__(
         self,

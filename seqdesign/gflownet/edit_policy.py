@@ -26,6 +26,7 @@ from torch import nn
 from seqdesign.errors import TrainingError
 from seqdesign.gflownet.edits import EditEnv, EditState, EditTrajectories
 from seqdesign.gflownet.policy import NEG_INF
+from seqdesign.gflownet.sampler import categorical
 
 _KERNEL = 5
 MAX_WIDTH = 64
@@ -209,7 +210,7 @@ def sample_edits(
     if prefs is None:
         parent = torch.multinomial(parent_p, n, replacement=True, generator=generator)  # (B,)
     else:
-        parent = torch.multinomial(parent_p, 1, generator=generator).squeeze(1)  # (B,)
+        parent = categorical(parent_p, generator)  # (B,)
     state = env.initial(parent)
     positions = torch.zeros(n, k, dtype=torch.long, device=device)
     letters = torch.zeros(n, k, dtype=torch.long, device=device)
@@ -221,7 +222,7 @@ def sample_edits(
             raise TrainingError(f"the edit policy produced NaN or infinite logits at step {t}")
         log_p = torch.log_softmax(logits.masked_fill(~mask, NEG_INF), -1)
         probs = _behavior(log_p, mask.float(), temperature, epsilon)
-        action = torch.multinomial(probs, 1, generator=generator).squeeze(1)  # (B,)
+        action = categorical(probs, generator)  # (B,)
         edit = alive & (action < env.n_actions - 1)
         pos, letter = action // a, action % a
         if t < k:

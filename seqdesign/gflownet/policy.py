@@ -62,13 +62,29 @@ def masked_log_probs(logits: torch.Tensor, min_len: int, max_len: int) -> torch.
     return torch.log_softmax(logits.masked_fill(~mask, NEG_INF), dim=-1)
 
 
+class ShortPrefixes(NamedTuple):
+    """Every prefix shorter than S, run through :class:`MLPPolicy` once for a whole batch.
+
+    Attributes:
+        sums: for each length s < S, (A^s, H) the first-layer sums of every prefix of that
+            length (the length's own weight excluded), in lexicographic order, the last letter
+            varying fastest.
+        logits: (R, A+1) the logits of all of them, by length (R = sum of A^s).
+        acts: what each linear layer read (see :class:`TapeStep`) when recording, else None.
+    """
+
+    sums: list[torch.Tensor]
+    logits: torch.Tensor
+    acts: list[torch.Tensor] | None
+
+
 class PrefixCache(NamedTuple):
     """What :class:`MLPPolicy` carries from one decoding step to the next.
 
-    While the prefixes are short, every possible prefix of length t is a row of ``table``
-    (A^t, H) and ``pid`` (B,) says which row each sequence is at, so the network runs once per
-    distinct prefix rather than once per sequence; after that, ``pre`` (B, H) holds each
-    sequence's own first-layer sum.
+    While the prefixes are short (A^t <= B/2 possible ones), the network runs once per possible
+    prefix rather than once per sequence (all the short lengths in one pass, at step 0:
+    ``short``) and ``pid`` (B,) says which prefix each sequence is at; after that, ``pre``
+    (B, H) holds each sequence's own first-layer sum.
 
     The first layer's weights are read through views made once per batch (``letters``,
     ``lengths``: one ``unbind`` each), so under autograd each step adds a small gradient to one
@@ -76,17 +92,39 @@ class PrefixCache(NamedTuple):
 
     Attributes:
         pre: (B, H) first-layer sums of the prefixes (row mode), else None.
-        table: (A^t, H) first-layer sums of every prefix of length t (table mode), else None.
-        pid: (B,) row of ``table`` of each sequence (table mode), else None.
+        short: the short prefixes (table mode, from step 0 on), else None.
+        pid: (B,) each sequence's prefix, as a row of its length in ``short`` (table mode),
+            else None.
         letters: max_len views (A, H): the input weights of each position's letters.
         lengths: max_len + 1 views (H,): the weight of each prefix length.
+        tape: when recording (``init_cache(..., record=True)``, under ``torch.no_grad``), what
+            each step computed, for :meth:`MLPPolicy.replay`; else None.
     """
 
     pre: torch.Tensor | None
-    table: torch.Tensor | None
+    short: ShortPrefixes | None
     pid: torch.Tensor | None
     letters: tuple[torch.Tensor, ...]
     lengths: tuple[torch.Tensor, ...]
+    tape: list[TapeStep] | None = None
+
+
+class TapeStep(NamedTuple):
+    """One decoding step of :class:`MLPPolicy`, kept for its batched backward pass.
+
+    Attributes:
+        acts: the inputs of the network's linear layers for the rows it ran: ``relu(pre)``,
+            then each hidden layer's output (after its ReLU), each (R, H).
+        logits: (B, A+1) the step's logits, per sequence.
+        pid: (B,) the row of each sequence when the rows were the prefix table, else None
+            (then R == B).
+        prev: (B,) the token the step appended (the sequences' token ``t - 1``; unused at t = 0).
+    """
+
+    acts: list[torch.Tensor]
+    logits: torch.Tensor
+    pid: torch.Tensor | None
+    prev: torch.Tensor
 
 
 class SequencePolicy(nn.Module):
@@ -162,6 +200,7 @@ class MLPPolicy(SequencePolicy):
     """
 
     shares_prefixes = True  # the logits of a prefix depend on nothing else (see PrefixCache)
+    replays = True  # differentiable sampling records its steps and replays them (see replay())
 
     def __init__(self, n_letters: int, max_len: int, hidden: int = 256, layers: int = 2) -> None:
         super().__init__(n_letters, max_len)
@@ -205,6 +244,16 @@ class MLPPolicy(SequencePolicy):
             levels += 1
         return levels
 
+    def _short_sums(self, levels: int) -> list[torch.Tensor]:
+        """For each length s < ``levels``, (A^s, H): the first-layer sums of every prefix of
+        length s (length weight excluded), the last letter varying fastest."""
+        a = self.n_letters
+        sums = [self.length.weight.new_zeros(1, self.length.weight.shape[1])]  # (1, H)
+        for s in range(1, levels):
+            letters = self.inp.weight[(s - 1) * a : s * a]  # (A, H)
+            sums.append((sums[-1][:, None, :] + letters[None, :, :]).flatten(0, 1))  # (A^s, H)
+        return sums
+
     def _prefix_table(self, tokens: torch.Tensor, levels: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Every prefix of length < S, and where each sequence's prefixes are in that table.
 
@@ -218,51 +267,169 @@ class MLPPolicy(SequencePolicy):
             fastest); ``rows`` (B, S): the row of each sequence's prefix of length s.
         """
         a = self.n_letters
-        sums = [self.length.weight.new_zeros(1, self.length.weight.shape[1])]  # (1, H)
         pid = tokens.new_zeros(len(tokens))
         rows, offset = [pid], 1
         for s in range(1, levels):
-            letters = self.inp.weight[(s - 1) * a : s * a]  # (A, H)
-            sums.append((sums[-1][:, None, :] + letters[None, :, :]).flatten(0, 1))  # (A^s, H)
             pid = pid * a + tokens[:, s - 1]
             rows.append(pid + offset)
             offset += a**s
+        sums = self._short_sums(levels)
         table = torch.cat([x + self.length.weight[s] for s, x in enumerate(sums)])
         return table, torch.stack(rows, 1)
 
-    def init_cache(self, batch: int) -> PrefixCache:
+    def init_cache(self, batch: int, record: bool = False) -> PrefixCache:
+        """A fresh decoding cache; ``record``: keep a tape for :meth:`replay` (only where
+        :attr:`replays` is true, and under ``torch.no_grad``)."""
+        if record and not self.replays:
+            raise ValueError(f"{type(self).__name__} does not replay its steps")
         h = self.length.weight.shape[1]
         letters = self.inp.weight.view(self.max_len, self.n_letters, h).unbind(0)
         lengths = self.length.weight.unbind(0)
-        if not self.shares_prefixes:
+        tape: list[TapeStep] | None = [] if record else None
+        if not self._shared_levels(batch, self.max_len):
             zeros = self.length.weight.new_zeros(batch, h)
-            return PrefixCache(zeros, None, None, letters, lengths)
+            return PrefixCache(zeros, None, None, letters, lengths, tape)
         pid = torch.zeros(batch, dtype=torch.long, device=self.length.weight.device)
-        return PrefixCache(None, self.length.weight.new_zeros(1, h), pid, letters, lengths)
+        return PrefixCache(None, None, pid, letters, lengths, tape)
+
+    def _run_short(self, batch: int, cache: PrefixCache) -> ShortPrefixes:
+        """Run the network once on every prefix shorter than S (all lengths in one pass)."""
+        sums = self._short_sums(self._shared_levels(batch, self.max_len))
+        rows = torch.cat([x + cache.lengths[s] for s, x in enumerate(sums)])  # (R, H)
+        if cache.tape is None:
+            return ShortPrefixes(sums, self._head(rows), None)
+        acts = self._acts(rows)
+        return ShortPrefixes(sums, self.head(acts[-1]), acts)
 
     def step(
         self, cache: PrefixCache, t: int, prev: torch.Tensor
     ) -> tuple[torch.Tensor, PrefixCache]:
-        pre, table, pid, letters, lengths = cache
-        if table is not None and pid is not None:
-            if t > 0:  # every prefix of length t, the last letter varying fastest
-                rows = letters[t - 1]  # (A, H)
-                table = (table[:, None, :] + rows[None, :, :]).flatten(0, 1)  # (A^t, H)
-                pid = pid * self.n_letters + prev  # (B,) each row's prefix, as a table row
-            if len(table) <= len(prev) // 2:
-                # fewer possible prefixes than half the rows: evaluate each once, gather
-                logits = self._head(table + lengths[t])[pid]  # (B, A+1)
-                return logits, cache._replace(table=table, pid=pid)
-            pre = table[pid]  # leaving the table: the same sums, row by row
+        pre, short, pid, letters, _, tape = cache
+        if pid is not None:  # table mode
+            a = self.n_letters
+            if short is None:  # step 0
+                short = self._run_short(len(prev), cache)
+            if t < len(short.sums):  # the prefixes of length t are rows of the short table
+                now = pid * a + prev if t > 0 else pid  # (B,) each sequence's prefix
+                offset = sum(a**s for s in range(t))
+                logits = short.logits[offset + now]  # (B, A+1)
+                if tape is not None and short.acts is not None:
+                    rows = [x[offset : offset + a**t] for x in short.acts]
+                    tape.append(TapeStep(rows, logits, now, prev))
+                return logits, cache._replace(short=short, pid=now)
+            # leaving the table: the same sums, row by row
+            pre = short.sums[t - 1][pid] + letters[t - 1].index_select(0, prev)
         elif pre is not None and t > 0:
             pre = pre + letters[t - 1].index_select(0, prev)
         assert pre is not None
-        logits = self._head(pre + lengths[t])
-        return logits, cache._replace(pre=pre, table=None, pid=None)
+        if tape is None:
+            logits = self._head(pre + cache.lengths[t])
+        else:
+            acts = self._acts(pre + cache.lengths[t])
+            logits = self.head(acts[-1])
+            tape.append(TapeStep(acts, logits, None, prev))
+        return logits, cache._replace(pre=pre, short=None, pid=None)
 
     def _head(self, pre: torch.Tensor) -> torch.Tensor:
         """(N, H) first pre-activations -> (N, A+1) logits."""
         return self.head(self.body(torch.relu(pre)))
+
+    def _acts(self, pre: torch.Tensor) -> list[torch.Tensor]:
+        """The input of every linear layer of :meth:`_head`: the same ops, kept."""
+        acts = [torch.relu(pre)]
+        for layer in self.body:
+            if isinstance(layer, nn.Linear):
+                acts.append(torch.relu(layer(acts[-1])))
+        return acts
+
+    def replay(self, cache: PrefixCache) -> torch.Tensor:
+        """(B, W, A+1) the logits of the W steps recorded in ``cache``, differentiable.
+
+        The steps ran without autograd; the backward pass of all of them is one batched pass
+        over the rows they evaluated (:class:`_Replay`): a few large matrix products instead of
+        a graph of small ones per step.
+        """
+        if not cache.tape:
+            raise ValueError(
+                "replay() needs a cache made with record=True and stepped at least once"
+            )
+        linears = [m for m in self.body if isinstance(m, nn.Linear)] + [self.head]
+        weights = [self.inp.weight, self.length.weight]
+        weights += [p for lin in linears for p in (lin.weight, lin.bias)]
+        out = _Replay.apply(self.n_letters, cache.tape, *weights)
+        assert isinstance(out, torch.Tensor)
+        return out
+
+
+class _Replay(torch.autograd.Function):
+    """The recorded steps of :class:`MLPPolicy` as one autograd node.
+
+    Forward returns the logits the steps computed. Backward takes the gradient of every step's
+    logits at once: it pools the rows all steps evaluated (table rows stay table rows: a
+    sequence's gradient is added to its row), runs the head and hidden layers backward in one
+    matrix product each, then hands each row's gradient to the first layer's tables: the prefix
+    length's row, and the row of every (position, letter) the prefix holds.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, n_letters: int, tape: list[TapeStep], *weights: torch.Tensor) -> Any:
+        ctx.n_letters, ctx.tape = n_letters, tape
+        ctx.save_for_backward(*weights)
+        return torch.stack([st.logits for st in tape], 1)  # (B, W, A+1)
+
+    @staticmethod
+    def backward(ctx: Any, *grads: torch.Tensor) -> Any:
+        tape: list[TapeStep] = ctx.tape
+        inp_w, len_w, *layers = ctx.saved_tensors
+        a = ctx.n_letters
+        (grad,) = grads  # (B, W, A+1)
+        b, width, h = grad.shape[0], len(tape), inp_w.shape[1]
+        first = sum(st.pid is not None for st in tape)  # the table steps come first
+        # the gradient of each evaluated row's logits: table rows (a sequence's gradient added
+        # to its prefix's row), then the sequence rows of steps first..W-1, step by step
+        g = torch.cat(
+            [
+                grad.new_zeros(len(st.acts[0]), grad.shape[-1]).index_add_(0, st.pid, grad[:, t])
+                for t, st in enumerate(tape[:first])
+                if st.pid is not None
+            ]
+            + [grad[:, first:].transpose(0, 1).reshape(-1, grad.shape[-1])]
+        )  # (N, A+1)
+        n_layers = len(tape[0].acts)
+        out: list[torch.Tensor] = []
+        for i in reversed(range(n_layers)):  # linear layer i reads acts[i] (N, H)
+            acts = torch.cat([st.acts[i] for st in tape])
+            out = [g.T @ acts, g.sum(0)] + out
+            # through the ReLU that made acts[i] (as autograd does; a bool mask is 20x slower)
+            g = torch.ops.aten.threshold_backward(g @ layers[2 * i], acts, 0.0)
+        # g (N, H): the gradient of each row's first pre-activation, the sum of its prefix's
+        # length row and (position, letter) rows
+        g_len, g_inp = torch.zeros_like(len_w), torch.zeros_like(inp_w)
+        offset = 0
+        for t, st in enumerate(tape[:first]):  # table row r: letters of positions 0..t-1
+            level = g[offset : offset + len(st.acts[0])]  # (A^t, H), the last letter fastest
+            offset += len(level)
+            g_len[t] = level.sum(0)
+            for s in range(t):
+                g_inp[s * a : (s + 1) * a] += level.view(a**s, a, a ** (t - 1 - s), h).sum((0, 2))
+        if width > first:
+            rows = g[offset:].view(width - first, b, h)  # steps first..W-1
+            g_len[first:width] = rows.sum(1)
+            after = torch.empty_like(rows)  # after[k]: the sum over steps >= first + k
+            after[-1] = rows[-1]
+            for k in range(len(rows) - 2, -1, -1):  # (cumsum over dim 0 is 30x slower on CPU)
+                torch.add(after[k + 1], rows[k], out=after[k])
+            if width > 1:
+                # the letter at position s is in every prefix of a step t >= max(s + 1, first)
+                tokens = torch.stack([st.prev for st in tape[1:]])  # (W-1, B): position s
+                pos = torch.arange(width - 1, device=g.device)[:, None]
+                idx = pos * a + tokens  # (W-1, B)
+                s0 = max(first - 1, 0)  # positions s0..W-2 read after[s + 1 - first]
+                g_inp.index_add_(0, idx[s0:].reshape(-1), after[s0 + 1 - first :].reshape(-1, h))
+                for s in range(s0):  # positions inside the table levels read every step
+                    g_inp.index_add_(0, idx[s], after[0])
+        # one step (max_len 1) reads no letter: no gradient, as autograd gives none
+        return (None, None, g_inp if width > 1 else None, g_len, *out)
 
 
 class _Block(nn.Module):

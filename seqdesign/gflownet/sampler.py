@@ -18,7 +18,13 @@ import torch
 
 from seqdesign.errors import TrainingError
 from seqdesign.gflownet.masks import ActionRules
-from seqdesign.gflownet.policy import NEG_INF, SequencePolicy, action_mask, masked_log_probs
+from seqdesign.gflownet.policy import (
+    NEG_INF,
+    MLPPolicy,
+    SequencePolicy,
+    action_mask,
+    masked_log_probs,
+)
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,84 @@ def sample_trajectories(
         )  # fmt: skip
 
 
+NOISE_BLOCK = 1 << 20
+"""Floats of Exp(1) noise the sampler draws per call (a few steps' worth at a time)."""
+
+
+def exponential_noise(
+    shape: tuple[int, ...], generator: torch.Generator, device: torch.device | str
+) -> torch.Tensor:
+    """Independent Exp(1) draws, as ``-log(U)`` with U uniform: on CPU 4x cheaper than
+    ``exponential_``. U = 0 gives infinity: a weight divided by it is 0, never drawn."""
+    return torch.rand(shape, generator=generator, device=device).log_().neg_()
+
+
+def categorical(probs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """(B,) one draw per row of (B, C) non-negative weights (need not sum to 1).
+
+    The exponential race that ``torch.multinomial(probs, 1)`` also runs: the argmax of
+    ``probs / E`` with E ~ Exp(1) per entry picks entry c with probability ``probs[c] / sum``.
+    No check of the input: a NaN row gives some index (callers check their logits).
+    """
+    return (probs / exponential_noise(tuple(probs.shape), generator, probs.device)).argmax(-1)
+
+
+class _Noise:
+    """The random draws of :func:`_sample`, made a block of steps at a time (one call per block
+    rather than one per step: on CPU each call costs more than its numbers).
+
+    Per step and row: Gumbel noise for every action, whether the row explores (probability
+    epsilon) and, if so, its uniform pick among the allowed actions (known in advance when the
+    same actions are blocked in every row: ``blocked``, (T+1, A+1); else picked per step).
+    """
+
+    def __init__(
+        self,
+        n: int,
+        width: int,
+        steps: int,
+        epsilon: float,
+        blocked: torch.Tensor | None,
+        generator: torch.Generator,
+    ) -> None:
+        self.n, self.width, self.steps, self.epsilon = n, width, steps, epsilon
+        self.blocked, self.generator = blocked, generator
+        self.per_draw = max(1, NOISE_BLOCK // (n * width))
+        self.start = -1  # the first step of the current block
+
+    def _draw(self, t: int) -> None:
+        start = t - t % self.per_draw
+        if start == self.start:
+            return
+        self.start, k = start, min(self.per_draw, self.steps - start)
+        g, shape = self.generator, (k, self.n, self.width)
+        device = g.device
+        self._gumbel = exponential_noise(shape, g, device).log_().neg_()  # -log E: Gumbel(0, 1)
+        if self.epsilon > 0.0:
+            self._explores = torch.rand((k, self.n), generator=g, device=device) < self.epsilon
+            self._picks = torch.rand(shape, generator=g, device=device)  # argmax: uniform pick
+            if self.blocked is not None:
+                blocked = self.blocked[start : start + k, None, :]
+                self._uniform = self._picks.masked_fill(blocked, -1.0).argmax(-1)  # (k, B)
+
+    def gumbel(self, t: int) -> torch.Tensor:
+        """(B, A+1) Gumbel noise of step t."""
+        self._draw(t)
+        return self._gumbel[t - self.start]
+
+    def explores(self, t: int) -> torch.Tensor:
+        """(B,) whether each row explores at step t."""
+        self._draw(t)
+        return self._explores[t - self.start]
+
+    def uniform(self, t: int, mask: torch.Tensor) -> torch.Tensor:
+        """(B,) a uniform pick among the actions ``mask`` leaves allowed, per row."""
+        self._draw(t)
+        if self.blocked is not None:
+            return self._uniform[t - self.start]
+        return self._picks[t - self.start].masked_fill(mask, -1.0).argmax(-1)
+
+
 def _sample(
     policy: SequencePolicy,
     n: int,
@@ -100,45 +184,44 @@ def _sample(
     device = policy.log_z.device
     a = policy.n_letters
     differentiable = torch.is_grad_enabled()
+    # the MLP policy runs its steps without autograd and differentiates them in one batched
+    # pass afterwards (MLPPolicy.replay); other policies build the graph step by step
+    replayed = policy if isinstance(policy, MLPPolicy) and policy.replays else None
+    replay = differentiable and replayed is not None
     allowed = action_mask(torch.arange(max_len + 1, device=device), a, min_len, max_len)
     blocked = ~allowed  # (T+1, A+1)
-    uniform = epsilon * allowed / allowed.sum(-1, keepdim=True)  # (T+1, A+1) exploration
     actions: list[torch.Tensor] = []  # (B,) the action of each step; after STOP: ignored
     outs: list[torch.Tensor] = []  # (B, A+1) logits (differentiable) or log-probabilities
     masks: list[torch.Tensor] = []  # (B, A+1) actions blocked by the rules
     done = torch.zeros(n, dtype=torch.bool, device=device)
     prev = torch.zeros(n, dtype=torch.long, device=device)
-    cache = policy.init_cache(n)
+    cache = replayed.init_cache(n, record=True) if replay and replayed else policy.init_cache(n)
     state = rules.initial(n, device) if rules is not None else None
+    noise = _Noise(n, a + 1, max_len, epsilon, blocked if rules is None else None, generator)
     for t in range(max_len):
-        logits, cache = policy.step(cache, t, prev)  # (B, A+1)
+        with torch.set_grad_enabled(differentiable and not replay):
+            logits, cache = policy.step(cache, t, prev)  # (B, A+1)
         # the draw is never differentiated: only the policy's own ops join the graph, and the
         # log-softmax of the whole trajectory is taken once, after the loop
         with torch.no_grad():
             if rules is not None and state is not None:
                 mask = ~rules.actions_at(t, state, allowed[t])  # (B, A+1) blocked
                 masks.append(mask)
-                explore = epsilon * ~mask / (~mask).sum(-1, keepdim=True)
             else:
-                mask, explore = blocked[t], uniform[t]
+                mask = blocked[t]
             masked = logits.masked_fill(mask, NEG_INF)
-            log_p = torch.log_softmax(masked, dim=-1)  # the model policy
-            if temperature != 1.0:
-                probs = torch.softmax(masked / temperature, dim=-1)
-            else:
-                probs = log_p.exp()
+            if not differentiable:  # the model policy's log-probabilities are the output
+                log_p = torch.log_softmax(masked, dim=-1)
+            # Gumbel-max: argmax(logits / T + G) is a draw from softmax(logits / T); with
+            # probability epsilon the row explores instead, uniformly among its allowed actions
+            action = torch.add(noise.gumbel(t), masked, alpha=1.0 / temperature).argmax(-1)
             if epsilon > 0.0:
-                probs = (1.0 - epsilon) * probs + explore
-            try:
-                action = torch.multinomial(probs, 1, generator=generator).squeeze(1)  # (B,)
-            except RuntimeError:  # NaN or infinite probabilities
-                raise TrainingError(
-                    f"the policy produced NaN or infinite logits at step {t}"
-                ) from None
+                action = torch.where(noise.explores(t), noise.uniform(t, mask), action)
             if prefix is not None and prefix_lengths is not None and t < prefix.shape[1]:
                 action = torch.where(t < prefix_lengths, prefix[:, t], action)
         actions.append(action)
-        outs.append(logits if differentiable else log_p)
+        if not replay:
+            outs.append(logits if differentiable else log_p)
         if rules is not None and state is not None:
             state = rules.advance(t, state, action)
         if t >= min_len:  # STOP is allowed from here on
@@ -146,8 +229,11 @@ def _sample(
             if bool(done.all()):
                 break
         prev = action.clamp(max=a - 1)
-    width = len(outs)  # steps where the policy was evaluated
-    stacked = torch.stack(outs, 1)  # (B, W', A+1)
+    width = len(actions)  # steps where the policy was evaluated
+    if replay and replayed is not None:
+        stacked = replayed.replay(cache)  # (B, W', A+1)
+    else:
+        stacked = torch.stack(outs, 1)
     if not bool(torch.isfinite(stacked).all()):
         step = int((~torch.isfinite(stacked)).any(2).any(0).int().argmax())
         raise TrainingError(f"the policy produced NaN or infinite logits at step {step}")

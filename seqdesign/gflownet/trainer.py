@@ -74,6 +74,23 @@ class TrainingHistory:
             on_step(step + 1, steps, self.loss[-1], self.log_z[-1])
 
 
+def clip_gradients(params: list[torch.nn.Parameter], max_norm: float) -> torch.Tensor:
+    """Scale the gradients so that their global L2 norm is at most ``max_norm``; return the norm.
+
+    What ``torch.nn.utils.clip_grad_norm_(params, max_norm)`` does (the same coefficient,
+    ``min(1, max_norm / (norm + 1e-6))``), at half its cost for the few tensors of a policy:
+    the GFlowNet takes thousands of small steps.
+    """
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return torch.zeros(())
+    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+    coef = (max_norm / (norm + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(coef)
+    return norm
+
+
 def adam_step(
     loss: torch.Tensor,
     optimizer: torch.optim.Optimizer,
@@ -87,9 +104,10 @@ def adam_step(
         TrainingError: the loss or the gradient norm is NaN or infinite.
     """
     check_finite(loss, step)
-    optimizer.zero_grad(set_to_none=True)
+    for p in params:  # optimizer.zero_grad(set_to_none=True), without its per-call overhead
+        p.grad = None
     loss.backward()
-    norm = torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    norm = clip_gradients(params, grad_clip)
     if not bool(torch.isfinite(norm)):
         raise TrainingError(
             f"GFlowNet training diverged at step {step}: the gradient norm is {float(norm)}"

@@ -18,6 +18,7 @@ from seqdesign.alphabet import DNA
 from seqdesign.dataset import Dataset
 from seqdesign.errors import ConfigError, NotFittedError, TrainingError
 from seqdesign.generators.gfn import GFlowNetGenerator
+from seqdesign.gflownet import sampler
 from seqdesign.gflownet.policy import build_policy
 from seqdesign.gflownet.sampler import sample_trajectories, trajectory_log_pf
 from seqdesign.gflownet.settings import GFlowNetSettings
@@ -178,7 +179,9 @@ def test_sampler_scores_with_the_policy_the_loss_trains(kind: str) -> None:
     torch.testing.assert_close(traj.log_pf, scored, atol=1e-4, rtol=1e-5)
 
 
-def test_untrained_sampler_draws_from_its_exact_distribution() -> None:
+@pytest.mark.parametrize("block", [sampler.NOISE_BLOCK, 1])
+def test_untrained_sampler_draws_from_its_exact_distribution(block, monkeypatch) -> None:
+    monkeypatch.setattr(sampler, "NOISE_BLOCK", block)  # 1: a fresh draw of noise every step
     space = SequenceSpace(DNA, 1, 3)
     net = build_policy("mlp", 4, 3, 32, 2, 4, seed=1)
     seqs = enumerate_space(space)
@@ -187,6 +190,23 @@ def test_untrained_sampler_draws_from_its_exact_distribution() -> None:
     freq = empirical(decode(traj.tokens, traj.lengths, DNA), seqs)
     assert abs(pt.sum() - 1) < 1e-4
     assert np.abs(freq - pt).sum() < 0.05  # expected about 0.03 for 84 cells and 50k draws
+
+
+@pytest.mark.parametrize("differentiable", [False, True])
+def test_behavior_policy_is_the_tempered_policy_mixed_with_uniform_exploration(differentiable):
+    """First draws follow (1 - eps) softmax(logits / T) + eps uniform(allowed actions)."""
+    net = build_policy("mlp", 4, 3, 32, 2, 4, seed=2)
+    with torch.no_grad():
+        net.head.bias.copy_(torch.tensor([2.0, 0.0, -1.0, 0.5, 3.0]))  # STOP (masked) highest
+        logits, _ = net.step(net.init_cache(1), 0, torch.zeros(1, dtype=torch.long))
+    temperature, eps = 0.5, 0.3
+    expected = (1 - eps) * torch.softmax(logits[0, :4] / temperature, -1) + eps / 4
+    traj = sample_trajectories(
+        net, 40_000, 1, 3, torch.Generator().manual_seed(1), temperature, eps,
+        differentiable=differentiable,
+    )  # fmt: skip
+    freq = torch.bincount(traj.tokens[:, 0], minlength=4).double() / 40_000
+    assert float((freq - expected).abs().sum()) < 0.02  # about 0.006 expected from 40k draws
 
 
 def fast_settings(**kw) -> GFlowNetSettings:

@@ -86,9 +86,38 @@ def test_shared_short_prefixes_give_the_per_sequence_outputs(letters):
         logits, cache = net.step(cache, t, prev)
         steps.append(logits)
         prev = tokens[:, t] if t < 7 else prev
-    assert cache.table is None  # it left the table for the longer prefixes
+    assert cache.short is None and cache.pid is None  # it left the table for longer prefixes
     net.shares_prefixes = False  # the instance only
     rowwise = net(tokens)
     for got, want in zip(shared, rowwise, strict=True):
         torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(torch.stack(steps, 1), rowwise[0], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("layers", "n", "min_len", "max_len"),
+    [(1, 64, 5, 5), (3, 64, 2, 6), (2, 1, 3, 5), (2, 3, 4, 4), (2, 64, 1, 1), (2, 200, 2, 9)],
+)
+def test_replayed_backward_equals_step_by_step_autograd(layers, n, min_len, max_len):
+    """The MLP policy's batched backward (MLPPolicy.replay) gives autograd's gradients, for
+    any depth, batch (table of short prefixes or not) and length range, forced prefixes too."""
+    net = build_policy("mlp", 4, max_len, 32, layers, 4, seed=5)
+    prefix = torch.randint(0, 4, (n, max_len), generator=torch.Generator().manual_seed(2))
+    cut = torch.randint(0, max_len, (n,), generator=torch.Generator().manual_seed(3))
+    weights = torch.linspace(-1.0, 1.0, n)
+    runs = []
+    for replays in (True, False):
+        net.replays = replays  # the instance only: False builds the graph step by step
+        for forced in (None, prefix):
+            traj = sample_trajectories(
+                net, n, min_len, max_len, torch.Generator().manual_seed(0), epsilon=0.2,
+                prefix=forced, prefix_lengths=None if forced is None else cut,
+                differentiable=True,
+            )  # fmt: skip
+            runs.append((traj, grads(net, (weights * traj.log_pf).sum())))
+    for (t_replay, g_replay), (t_auto, g_auto) in zip(runs[:2], runs[2:], strict=True):
+        assert torch.equal(t_replay.tokens, t_auto.tokens)  # the same draws
+        torch.testing.assert_close(t_replay.log_pf, t_auto.log_pf, atol=1e-5, rtol=1e-5)
+        assert g_replay.keys() == g_auto.keys()
+        for name in g_auto:
+            torch.testing.assert_close(g_replay[name], g_auto[name], atol=1e-5, rtol=1e-4)
