@@ -133,7 +133,7 @@ class _Noise:
     ) -> None:
         self.n, self.width, self.steps, self.epsilon = n, width, steps, epsilon
         self.blocked, self.generator = blocked, generator
-        self.per_draw = max(1, NOISE_BLOCK // (n * width))
+        self.per_draw = max(1, NOISE_BLOCK // max(1, n * width))
         self.start = -1  # the first step of the current block
 
     def _draw(self, t: int) -> None:

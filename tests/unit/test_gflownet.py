@@ -412,3 +412,11 @@ def test_trains_and_samples_on_cuda(kind: str) -> None:
     samples = gen.sample(300, np.random.default_rng(0))
     assert all(space.contains(s) for s in samples)
     assert np.isfinite(gen.log_prob(samples)).all()
+
+
+@pytest.mark.parametrize("differentiable", [False, True])
+def test_an_empty_batch_samples_nothing(differentiable):
+    net = build_policy("mlp", 4, 5, 16, 2, 1, seed=0)
+    gen = torch.Generator().manual_seed(0)
+    traj = sample_trajectories(net, 0, 2, 5, gen, epsilon=0.1, differentiable=differentiable)
+    assert traj.tokens.shape == (0, 5) and traj.log_pf.shape == (0,)
