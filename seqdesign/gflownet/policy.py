@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 NEG_INF = -1e9  # masked logit: exp() underflows to exactly 0, and no inf - inf NaNs
 
@@ -86,9 +87,9 @@ class PrefixCache(NamedTuple):
     ``short``) and ``pid`` (B,) says which prefix each sequence is at; after that, ``pre``
     (B, H) holds each sequence's own first-layer sum.
 
-    The first layer's weights are read through views made once per batch (``letters``,
-    ``lengths``: one ``unbind`` each), so under autograd each step adds a small gradient to one
-    view and the full weight gradients are assembled once, not once per step.
+    In the decoding steps the first layer's weights are read through views made once per batch
+    (``letters``, ``lengths``: one ``unbind`` each), so under step-by-step autograd each step
+    adds a small gradient to one view and the full weight gradients are assembled once.
 
     Attributes:
         pre: (B, H) first-layer sums of the prefixes (row mode), else None.
@@ -97,8 +98,9 @@ class PrefixCache(NamedTuple):
             else None.
         letters: max_len views (A, H): the input weights of each position's letters.
         lengths: max_len + 1 views (H,): the weight of each prefix length.
-        tape: when recording (``init_cache(..., record=True)``, under ``torch.no_grad``), what
-            each step computed, for :meth:`MLPPolicy.replay`; else None.
+        tape: when recording (``init_cache(..., record=True)``; the steps then run under
+            ``torch.no_grad``), what each step computed, for :meth:`MLPPolicy.replay`; else
+            None.
     """
 
     pre: torch.Tensor | None
@@ -279,7 +281,7 @@ class MLPPolicy(SequencePolicy):
 
     def init_cache(self, batch: int, record: bool = False) -> PrefixCache:
         """A fresh decoding cache; ``record``: keep a tape for :meth:`replay` (only where
-        :attr:`replays` is true, and under ``torch.no_grad``)."""
+        :attr:`replays` is true; the steps must then run under ``torch.no_grad``)."""
         if record and not self.replays:
             raise ValueError(f"{type(self).__name__} does not replay its steps")
         h = self.length.weight.shape[1]
@@ -305,6 +307,10 @@ class MLPPolicy(SequencePolicy):
         self, cache: PrefixCache, t: int, prev: torch.Tensor
     ) -> tuple[torch.Tensor, PrefixCache]:
         pre, short, pid, letters, _, tape = cache
+        if tape is not None and torch.is_grad_enabled():
+            raise RuntimeError(
+                "a recording cache steps under torch.no_grad (replay() differentiates)"
+            )
         if pid is not None:  # table mode
             a = self.n_letters
             if short is None:  # step 0
@@ -356,7 +362,12 @@ class MLPPolicy(SequencePolicy):
         linears = [m for m in self.body if isinstance(m, nn.Linear)] + [self.head]
         weights = [self.inp.weight, self.length.weight]
         weights += [p for lin in linears for p in (lin.weight, lin.bias)]
-        out = _Replay.apply(self.n_letters, cache.tape, *weights)
+        # the first layer's letter rows are read when a step appends a letter, or when the
+        # short-prefix table holds prefixes of length 1 or more (even if no step used them)
+        reads_letters = len(cache.tape) > 1 or (
+            cache.short is not None and len(cache.short.sums) > 1
+        )
+        out = _Replay.apply(self.n_letters, reads_letters, cache.tape, *weights)
         assert isinstance(out, torch.Tensor)
         return out
 
@@ -372,14 +383,22 @@ class _Replay(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx: Any, n_letters: int, tape: list[TapeStep], *weights: torch.Tensor) -> Any:
-        ctx.n_letters, ctx.tape = n_letters, tape
+    def forward(
+        ctx: Any, n_letters: int, reads_letters: bool, tape: list[TapeStep], *weights: torch.Tensor
+    ) -> Any:
+        ctx.n_letters, ctx.reads_letters, ctx.tape = n_letters, reads_letters, tape
         ctx.save_for_backward(*weights)
         return torch.stack([st.logits for st in tape], 1)  # (B, W, A+1)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx: Any, *grads: torch.Tensor) -> Any:
-        tape: list[TapeStep] = ctx.tape
+        tape: list[TapeStep] | None = ctx.tape
+        if tape is None:
+            raise RuntimeError(
+                "the replayed steps were already differentiated (their tape is freed)"
+            )
+        ctx.tape = None  # the activations go with this pass, as autograd's saved tensors do
         inp_w, len_w, *layers = ctx.saved_tensors
         a = ctx.n_letters
         (grad,) = grads  # (B, W, A+1)
@@ -428,8 +447,9 @@ class _Replay(torch.autograd.Function):
                 g_inp.index_add_(0, idx[s0:].reshape(-1), after[s0 + 1 - first :].reshape(-1, h))
                 for s in range(s0):  # positions inside the table levels read every step
                     g_inp.index_add_(0, idx[s], after[0])
-        # one step (max_len 1) reads no letter: no gradient, as autograd gives none
-        return (None, None, g_inp if width > 1 else None, g_len, *out)
+        # no letter row read (one step, no table of prefixes of length >= 1): no gradient, as
+        # step-by-step autograd gives none
+        return (None, None, None, g_inp if ctx.reads_letters else None, g_len, *out)
 
 
 class _Block(nn.Module):

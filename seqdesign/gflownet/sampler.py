@@ -99,8 +99,11 @@ def exponential_noise(
     shape: tuple[int, ...], generator: torch.Generator, device: torch.device | str
 ) -> torch.Tensor:
     """Independent Exp(1) draws, as ``-log(U)`` with U uniform: on CPU 4x cheaper than
-    ``exponential_``. U = 0 gives infinity: a weight divided by it is 0, never drawn."""
-    return torch.rand(shape, generator=generator, device=device).log_().neg_()
+    ``exponential_``. U is kept above 0 (``torch.rand`` returns exactly 0 about once in 2^24
+    draws), so every draw is finite: infinite noise would zero a row's only allowed weight, or
+    sink its only allowed logit below the masked ones, and draw a forbidden action."""
+    u = torch.rand(shape, generator=generator, device=device)
+    return u.clamp_min_(torch.finfo(u.dtype).tiny).log_().neg_()
 
 
 def categorical(probs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -186,7 +189,13 @@ def _sample(
     differentiable = torch.is_grad_enabled()
     # the MLP policy runs its steps without autograd and differentiates them in one batched
     # pass afterwards (MLPPolicy.replay); other policies build the graph step by step
-    replayed = policy if isinstance(policy, MLPPolicy) and policy.replays else None
+    replayed = (
+        policy
+        if isinstance(policy, MLPPolicy)
+        and policy.replays
+        and type(policy)._head is MLPPolicy._head  # a subclass's own network: step by step
+        else None
+    )
     replay = differentiable and replayed is not None
     allowed = action_mask(torch.arange(max_len + 1, device=device), a, min_len, max_len)
     blocked = ~allowed  # (T+1, A+1)

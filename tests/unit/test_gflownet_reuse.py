@@ -16,7 +16,7 @@ from seqdesign.constraints import Constraints
 from seqdesign.gflownet.conditioning import build_conditional_policy
 from seqdesign.gflownet.masks import ActionRules
 from seqdesign.gflownet.policy import SequencePolicy, build_policy
-from seqdesign.gflownet.sampler import sample_trajectories, trajectory_log_pf
+from seqdesign.gflownet.sampler import categorical, sample_trajectories, trajectory_log_pf
 from seqdesign.space import SequenceSpace
 
 
@@ -121,3 +121,35 @@ def test_replayed_backward_equals_step_by_step_autograd(layers, n, min_len, max_
         assert g_replay.keys() == g_auto.keys()
         for name in g_auto:
             torch.testing.assert_close(g_replay[name], g_auto[name], atol=1e-5, rtol=1e-4)
+
+
+def test_replay_gives_no_letter_gradient_exactly_when_autograd_gives_none():
+    """Every row stops at t = 0 (min_len 0): only the short-prefix table may read letters."""
+    for batch in (64, 1):  # a table of prefixes of length 0-2, and no table
+        net = build_policy("mlp", 4, 6, 16, 2, 4, seed=0)
+        with torch.no_grad():
+            net.head.bias[-1] = 50.0  # STOP at once
+        got = {}
+        for replays in (True, False):
+            net.replays = replays
+            gen = torch.Generator().manual_seed(0)
+            traj = sample_trajectories(net, batch, 0, 6, gen, differentiable=True)
+            assert int(traj.lengths.max()) == 0
+            got[replays] = grads(net, traj.log_pf.sum())
+        assert got[True].keys() == got[False].keys()
+        assert ("inp.weight" in got[True]) == (batch == 64)
+
+
+def test_uniform_draws_of_exactly_zero_never_pick_a_forbidden_action(monkeypatch):
+    """torch.rand returns 0.0 about once in 2^24 draws: -log(0) noise must not win."""
+    zeros = torch.zeros
+    monkeypatch.setattr(torch, "rand", lambda shape, **kw: zeros(shape))
+    space = SequenceSpace(DNA, 6, 6, Constraints(fixed=("2:G",)))
+    rules = ActionRules.from_space(space, "cpu")
+    net = build_policy("mlp", 4, 6, 32, 2, 4, seed=2)
+    for differentiable in (False, True):
+        gen = torch.Generator().manual_seed(0)
+        traj = sample_trajectories(net, 8, 6, 6, gen, rules=rules, differentiable=differentiable)
+        assert bool((traj.tokens[:, 1] == DNA.index("G")).all())
+        assert bool((traj.log_pf > -1e6).all())
+    assert int(categorical(torch.tensor([[0.0, 0.0, 1.0]]), gen)) == 2
