@@ -47,16 +47,16 @@ class MultiObjectiveSettings:
             how many times a round trains it. After each hop but the last, the designs of the
             predicted front become the parents of the next (the trust region moves on the
             proxy's belief, k more edits each hop); the candidates of every hop are pooled.
-        hop_steps: ... and each hop trains this fraction of ``[gflownet] steps`` (with 4 hops
-            and 1/2, a round trains as much as two full fits).
+        hop_steps: ... and each hop trains this fraction of ``[gflownet] steps`` (with 3 hops
+            and 2/3, a round trains as much as two full fits).
     """
 
     scalarization: str = Scalarization.weighted_sum.value
     alpha: float = 1.0
     conditioning: str = "concat"
     divisions: int = 10
-    front_hops: int = 4
-    hop_steps: float = 0.5
+    front_hops: int = 3
+    hop_steps: float = 2 / 3
 
     def validate(self) -> None:
         try:
