@@ -191,12 +191,12 @@ def _sample(
     # pass afterwards (MLPPolicy.replay); other policies build the graph step by step
     replayed = (
         policy
-        if isinstance(policy, MLPPolicy)
+        if differentiable
+        and isinstance(policy, MLPPolicy)
         and policy.replays
         and type(policy)._head is MLPPolicy._head  # a subclass's own network: step by step
         else None
     )
-    replay = differentiable and replayed is not None
     allowed = action_mask(torch.arange(max_len + 1, device=device), a, min_len, max_len)
     blocked = ~allowed  # (T+1, A+1)
     actions: list[torch.Tensor] = []  # (B,) the action of each step; after STOP: ignored
@@ -204,11 +204,11 @@ def _sample(
     masks: list[torch.Tensor] = []  # (B, A+1) actions blocked by the rules
     done = torch.zeros(n, dtype=torch.bool, device=device)
     prev = torch.zeros(n, dtype=torch.long, device=device)
-    cache = replayed.init_cache(n, record=True) if replay and replayed else policy.init_cache(n)
+    cache = replayed.init_cache(n, record=True) if replayed else policy.init_cache(n)
     state = rules.initial(n, device) if rules is not None else None
     noise = _Noise(n, a + 1, max_len, epsilon, blocked if rules is None else None, generator)
     for t in range(max_len):
-        with torch.set_grad_enabled(differentiable and not replay):
+        with torch.set_grad_enabled(differentiable and replayed is None):
             logits, cache = policy.step(cache, t, prev)  # (B, A+1)
         # the draw is never differentiated: only the policy's own ops join the graph, and the
         # log-softmax of the whole trajectory is taken once, after the loop
@@ -229,7 +229,7 @@ def _sample(
             if prefix is not None and prefix_lengths is not None and t < prefix.shape[1]:
                 action = torch.where(t < prefix_lengths, prefix[:, t], action)
         actions.append(action)
-        if not replay:
+        if replayed is None:
             outs.append(logits if differentiable else log_p)
         if rules is not None and state is not None:
             state = rules.advance(t, state, action)
@@ -239,7 +239,7 @@ def _sample(
                 break
         prev = action.clamp(max=a - 1)
     width = len(actions)  # steps where the policy was evaluated
-    if replay and replayed is not None:
+    if replayed is not None:
         stacked = replayed.replay(cache)  # (B, W', A+1)
     else:
         stacked = torch.stack(outs, 1)
