@@ -163,16 +163,17 @@ def run_round(
     reward_fn = vector_reward if name in VECTOR_GENERATORS else reward
     generator.fit(reward_fn, gen_data, gen_space, gen_rng)
     candidates: list[str] = []
+    draws = (settings.multiobjective.hop_oversample if on_front else settings.oversample) * n
     for _ in range(1, settings.multiobjective.front_hops if on_front else 1):
         # the next hop edits the designs of the predicted front (pooled with every hop's)
-        hop = generator.sample(settings.oversample * n, sample_rng)
+        hop = generator.sample(draws, sample_rng)
         hop = [q for q in dict.fromkeys(hop) if q not in seen]
         if not hop:
             break
         candidates += hop
         gen_space = around_front(space, hop, vector_reward(hop), settings)
         generator.fit(reward_fn, gen_data, gen_space, gen_rng)
-    candidates += generator.sample(settings.oversample * n, sample_rng)
+    candidates += generator.sample(draws, sample_rng)
     pool, scores = eligible(
         candidates, reward(candidates) if candidates else np.zeros(0), space, seen
     )

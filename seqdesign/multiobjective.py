@@ -49,6 +49,9 @@ class MultiObjectiveSettings:
             proxy's belief, k more edits each hop); the candidates of every hop are pooled.
         hop_steps: ... and each hop trains this fraction of ``[gflownet] steps`` (with 3 hops
             and 2/3, a round trains as much as two full fits).
+        hop_oversample: ... and each hop samples this many candidates per proposed sequence (in
+            place of the round's ``oversample``): only a small share of a hop's samples lie on
+            the predicted front, and those become the next hop's parents and the batch.
     """
 
     scalarization: str = Scalarization.weighted_sum.value
@@ -57,6 +60,7 @@ class MultiObjectiveSettings:
     divisions: int = 10
     front_hops: int = 3
     hop_steps: float = 2 / 3
+    hop_oversample: int = 60
 
     def validate(self) -> None:
         try:
@@ -79,6 +83,10 @@ class MultiObjectiveSettings:
             raise ConfigError(f"multiobjective.front_hops must be >= 1, got {self.front_hops}")
         if not 0 < self.hop_steps <= 1:
             raise ConfigError(f"multiobjective.hop_steps must be in (0, 1], got {self.hop_steps}")
+        if self.hop_oversample < 1:
+            raise ConfigError(
+                f"multiobjective.hop_oversample must be >= 1, got {self.hop_oversample}"
+            )
 
 
 def _as_2d(y: np.ndarray) -> np.ndarray:

@@ -404,6 +404,27 @@ def test_each_front_hop_trains_its_share_of_the_steps(gc_campaign):
         build_settings("fast", {"multiobjective": {"hop_steps": 0.0}}, {})
 
 
+def test_each_front_hop_samples_hop_oversample_per_design(gc_campaign, monkeypatch):
+    """[multiobjective] hop_oversample: every hop samples that many candidates per design."""
+    from seqdesign.config import build_settings
+    from seqdesign.generators.gfn_edit import GFlowNetEditGenerator
+    from seqdesign.loop import run_round
+
+    asked: list[int] = []
+    real = GFlowNetEditGenerator.sample
+
+    def sample(self: GFlowNetEditGenerator, n: int, rng: np.random.Generator) -> list[str]:
+        asked.append(n)
+        return real(self, n, rng)
+
+    monkeypatch.setattr(GFlowNetEditGenerator, "sample", sample)
+    space, _, data, s = gc_campaign(60, "gfn-edit", 30, front_hops=2, hop_oversample=7)
+    run_round(data, space, 10, s, seed=1)
+    assert asked[:2] == [70, 70]
+    with pytest.raises(ConfigError, match="hop_oversample"):
+        build_settings("fast", {"multiobjective": {"hop_oversample": 0}}, {})
+
+
 def test_given_parents_of_several_lengths_are_kept():
     """--parent sequences of several lengths are the parents (no trust region over them)."""
     space = _ragged_space()
