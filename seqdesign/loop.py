@@ -26,10 +26,11 @@ from seqdesign.generators import (
     make_generator,
     prefers_edits,
 )
+from seqdesign.generators.base import RewardFn
 from seqdesign.generators.gfn_edit import around
 from seqdesign.gflownet.edits import substitution_parents
 from seqdesign.metrics import campaign_metrics
-from seqdesign.moacquisition import MultiObjectiveAcquisition
+from seqdesign.moacquisition import MultiObjectiveAcquisition, ParentAim
 from seqdesign.multiobjective import front_order, hypervolume, pareto_ranks
 from seqdesign.proxy.ensemble import DeepEnsemble, Posterior
 from seqdesign.select import eligible, select_diverse
@@ -160,8 +161,24 @@ def run_round(
         generator = make_generator(name, dataclasses.replace(settings, gflownet=per_hop), progress)
     else:
         generator = make_generator(name, settings, progress)
-    reward_fn = vector_reward if name in VECTOR_GENERATORS else reward
-    generator.fit(reward_fn, gen_data, gen_space, gen_rng)
+    aim = on_front and settings.multiobjective.front_reward == "per-parent"
+    aim = aim and name not in VECTOR_GENERATORS
+
+    def reward_in(where: SequenceSpace) -> RewardFn:
+        """The generator's reward in ``where``: per parent of its trust region, or one."""
+        if name in VECTOR_GENERATORS:
+            return vector_reward
+        if not aim:
+            return reward
+        parents = list(where.constraints.parents)
+        per_parent = ParentAim.from_parents(parents, vector_reward(parents))
+
+        def aimed(seqs: list[str]) -> np.ndarray:
+            return per_parent(seqs, vector_reward(seqs))
+
+        return aimed
+
+    generator.fit(reward_in(gen_space), gen_data, gen_space, gen_rng)
     candidates: list[str] = []
     draws = (settings.multiobjective.hop_oversample if on_front else settings.oversample) * n
     for _ in range(1, settings.multiobjective.front_hops if on_front else 1):
@@ -172,7 +189,7 @@ def run_round(
             break
         candidates += hop
         gen_space = around_front(space, hop, vector_reward(hop), settings)
-        generator.fit(reward_fn, gen_data, gen_space, gen_rng)
+        generator.fit(reward_in(gen_space), gen_data, gen_space, gen_rng)
     candidates += generator.sample(draws, sample_rng)
     pool, scores = eligible(
         candidates, reward(candidates) if candidates else np.zeros(0), space, seen

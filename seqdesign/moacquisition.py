@@ -140,3 +140,86 @@ class MultiObjectiveAcquisition:
         chosen = set(picks)
         rest = [i for i in by_score if i not in chosen]
         return np.array(picks + rest, dtype=np.int64)
+
+
+@dataclass
+class ParentAim:
+    """Each edit design's score: how far along its parent's ray to the ideal point it gets (MOEA/D).
+
+    The equal-weight sum of :meth:`MultiObjectiveAcquisition.score` is flat along the front, so
+    an edit GFlowNet trained on it pushes every parent toward the sum's peak and none of the
+    front's ends outward. Here, as in MOEA/D's Tchebycheff decomposition (Zhang & Li 2007), each
+    parent p of the trust region owns the subproblem whose ray from its acquisition vector u_p
+    runs to the ideal point z*:
+
+        z* = max over parents of u + margin,   g_p = z* - u_p  (> 0)
+        t_p(x) = 1 - max_k (z*_k - u_k(x)) / g_pk     (parent 0, z* 1)
+        score(x) = mean_k (u_p + t_p(x) g_p)_k        p: the parent nearest to x
+
+    t_p is the Tchebycheff distance to z* with weights 1 / g_p, relative to the parent's own: a
+    design gets further only by gaining on every objective in proportion to its parent's gaps,
+    so a parent at one end of the front is pushed mostly along the objective it leads in. The
+    score is the equal-weight sum of the point of the ray that x reaches (x dominates it), so
+    it is in the units of the sum, no larger than x's own sum, and equal to it at each parent:
+    the reward's spread over the data, which sets how peaked the GFlowNet is, stays that of the
+    sum (a score of t_p alone puts every parent at one value and the data in a sliver below
+    it, and the GFlowNet collapses onto a few designs). The nearest parent is by Hamming
+    distance among the parents of x's length (edits substitute); when several are equally near,
+    the best score counts, and a sequence of no parent's length is scored against every parent.
+
+    Attributes:
+        parents: the parents, in the trust region's order.
+        ideal: (K,) z*.
+        gaps: (P, K) g_p.
+    """
+
+    parents: tuple[str, ...]
+    ideal: np.ndarray
+    gaps: np.ndarray
+
+    @classmethod
+    def from_parents(
+        cls, parents: tuple[str, ...] | list[str], u: np.ndarray, margin: float = 0.1
+    ) -> ParentAim:
+        """The aim of parents with (P, K) acquisition vectors ``u`` (normalized objectives, so
+        ``margin`` is in units of the measured range).
+
+        Raises:
+            ConfigError: no parents, ``u`` not (P, K) or not finite, or ``margin`` not > 0.
+        """
+        u = np.asarray(u, dtype=np.float64)
+        if u.ndim != 2 or u.shape[0] != len(parents) or not len(parents):
+            raise ConfigError(
+                f"ParentAim: expected one acquisition vector per parent, got shape {u.shape} "
+                f"for {len(parents)} parent(s)"
+            )
+        if not np.isfinite(u).all() or not margin > 0:
+            raise ConfigError("ParentAim: acquisition vectors must be finite and margin > 0")
+        ideal = u.max(axis=0) + margin
+        return cls(tuple(parents), ideal, ideal - u)
+
+    def __call__(self, sequences: list[str], u: np.ndarray) -> np.ndarray:
+        """(N,) scores of sequences with (N, K) acquisition vectors ``u``, larger better."""
+        u = np.asarray(u, dtype=np.float64)
+        t = 1.0 - ((self.ideal - u)[:, None] / self.gaps[None]).max(axis=2)  # (N, P)
+        g = self.gaps.mean(axis=1)
+        closed = (self.ideal.mean() - g)[None] + t * g[None]  # mean(u_p) + t g_p
+        near = np.ones(closed.shape, dtype=bool)
+        lengths = np.array([len(p) for p in self.parents])
+        for length in np.unique([len(q) for q in sequences]):
+            rows = np.array([i for i, q in enumerate(sequences) if len(q) == length])
+            cols = np.flatnonzero(lengths == length)
+            if not len(cols):
+                continue  # no parent of this length: every parent counts
+            x = _letters([sequences[i] for i in rows])
+            p = _letters([self.parents[j] for j in cols])
+            ham = (x[:, None] != p[None]).sum(axis=2)  # (n, c)
+            mask = np.zeros((len(rows), len(self.parents)), dtype=bool)
+            mask[:, cols] = ham == ham.min(axis=1, keepdims=True)
+            near[rows] = mask
+        return np.where(near, closed, -np.inf).max(axis=1)
+
+
+def _letters(seqs: list[str]) -> np.ndarray:
+    """(N, L) code points of equal-length sequences."""
+    return np.frombuffer("".join(seqs).encode("utf-32-le"), dtype=np.uint32).reshape(len(seqs), -1)

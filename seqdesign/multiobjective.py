@@ -33,6 +33,10 @@ class Scalarization(str, Enum):
     tchebycheff = "tchebycheff"
 
 
+FRONT_REWARDS = ("sum", "per-parent")
+"""What the edit GFlowNet on the measured front trains on (``[multiobjective] front_reward``)."""
+
+
 @dataclass(frozen=True)
 class MultiObjectiveSettings:
     """Settings of several objectives (``[multiobjective]`` in TOML).
@@ -52,6 +56,10 @@ class MultiObjectiveSettings:
         hop_oversample: ... and each hop samples this many candidates per proposed sequence (in
             place of the round's ``oversample``): only a small share of a hop's samples lie on
             the predicted front, and those become the next hop's parents and the batch.
+        front_reward: ... and what each hop trains it on: ``sum`` (the equal-weight sum of the
+            per-objective acquisitions, the round's score) or ``per-parent`` (each design by
+            the Tchebycheff distance along its nearest parent's ray from the ideal point, as
+            MOEA/D decomposes a front: :class:`~seqdesign.moacquisition.ParentAim`).
     """
 
     scalarization: str = Scalarization.weighted_sum.value
@@ -61,6 +69,7 @@ class MultiObjectiveSettings:
     front_hops: int = 3
     hop_steps: float = 2 / 3
     hop_oversample: int = 60
+    front_reward: str = "per-parent"
 
     def validate(self) -> None:
         try:
@@ -83,6 +92,11 @@ class MultiObjectiveSettings:
             raise ConfigError(f"multiobjective.front_hops must be >= 1, got {self.front_hops}")
         if not 0 < self.hop_steps <= 1:
             raise ConfigError(f"multiobjective.hop_steps must be in (0, 1], got {self.hop_steps}")
+        if self.front_reward not in FRONT_REWARDS:
+            raise ConfigError(
+                f"multiobjective.front_reward must be one of {', '.join(FRONT_REWARDS)}, "
+                f"got {self.front_reward!r}"
+            )
         if self.hop_oversample < 1:
             raise ConfigError(
                 f"multiobjective.hop_oversample must be >= 1, got {self.hop_oversample}"

@@ -374,10 +374,14 @@ def test_several_objectives_edit_the_measured_front():
 
 @pytest.mark.parametrize("hops", [1, 2])
 def test_front_hops_move_the_trust_region(hops, gc_campaign):
-    """Each hop edits the previous hop's predicted front: only with 2 do designs pass k edits."""
+    """Each hop edits the previous hop's predicted front: only with 2 do designs pass k edits.
+
+    On the round's score (``front_reward = "sum"``): the hops' mechanics do not depend on the
+    reward, and with 30 training steps the per-parent aim often learns only to stop at its
+    parents in this toy (tests/unit/test_front_reward.py covers its hops and that case)."""
     from seqdesign.loop import run_round
 
-    space, seqs, data, s = gc_campaign(80, "gfn-edit", front_hops=hops)
+    space, seqs, data, s = gc_campaign(80, "gfn-edit", front_hops=hops, front_reward="sum")
     out = run_round(data, space, 20, s, seed=3).table["sequence"].tolist()
     k = 3  # round(0.1 * 30)
     dist = [min(sum(a != b for a, b in zip(q, p)) for p in seqs) for q in out]

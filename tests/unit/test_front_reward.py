@@ -1,0 +1,101 @@
+"""[multiobjective] front_reward: the edit GFlowNet on the front, aimed per parent (MOEA/D)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seqdesign.errors import ConfigError
+from seqdesign.moacquisition import ParentAim
+
+PARENTS = ["AAAA", "CCCC", "GGGG"]
+U = np.array([[0.9, 0.2], [0.5, 0.5], [0.2, 0.9]])  # one end, the middle, the other end
+
+
+def test_parent_aim_by_hand():
+    """z* = max + 0.1 = (1, 1); gaps (0.1, 0.8), (0.5, 0.5), (0.8, 0.1); score = mean(u_p) +
+    t * mean(g_p) with t = 1 - max_k (1 - u_k) / g_pk."""
+    aim = ParentAim.from_parents(PARENTS, U)
+    np.testing.assert_allclose(aim.ideal, [1.0, 1.0])
+    np.testing.assert_allclose(aim.gaps, [[0.1, 0.8], [0.5, 0.5], [0.8, 0.1]])
+    seqs = ["AAAA", "CCCC", "GGGG", "AAAT", "CCCT", "GGGT"]
+    u = np.vstack([U, [[0.95, 0.6], [0.6, 0.6], [0.3, 0.95]]])
+    # parents: their own sums; AAAT: t = 1 - max(0.05 / 0.1, 0.4 / 0.8) = 0.5 -> 0.55 + 0.225;
+    # CCCT: t = 1 - 0.4 / 0.5 = 0.2 -> 0.5 + 0.1; GGGT: t = 1 - 0.7 / 0.8 = 0.125 -> 0.55 +
+    # 0.05625
+    np.testing.assert_allclose(aim(seqs, u), [0.55, 0.5, 0.55, 0.775, 0.6, 0.60625])
+    assert aim(["AAAA"], np.array([[1.0, 1.0]]))[0] == pytest.approx(1.0)  # the ideal point
+
+
+def test_the_score_is_the_sum_of_the_ray_point_reached():
+    """Never above the design's own equal-weight sum; equal to it on the parent's ray."""
+    aim = ParentAim.from_parents(PARENTS, U)
+    rng = np.random.default_rng(0)
+    seqs = ["".join(rng.choice(list("ACGT"), 4)) for _ in range(200)]
+    u = rng.random((200, 2))
+    assert (aim(seqs, u) <= u.mean(axis=1) + 1e-12).all()
+    on_ray = U[[0, 1, 2]] + 0.3 * aim.gaps
+    np.testing.assert_allclose(aim(PARENTS, on_ray), on_ray.mean(axis=1))
+
+
+def test_the_same_values_score_by_the_nearest_parent():
+    """(0.6, 0.6) is progress from the middle parent, a loss from either end's."""
+    aim = ParentAim.from_parents(PARENTS, U)
+    u = np.array([[0.6, 0.6]] * 3)
+    near_a, near_c, near_g = aim(["AAAT", "CCCT", "GGGT"], u)
+    assert near_c == pytest.approx(0.6)  # t = 0.2
+    assert near_a == pytest.approx(0.55 - 3 * 0.45) and near_g == pytest.approx(near_a)  # t = -3
+
+
+def test_ties_take_the_best_parent_and_other_lengths_every_parent():
+    aim = ParentAim.from_parents(PARENTS, U)
+    u = np.array([[0.55, 0.55], [0.55, 0.55]])
+    tied, short = aim(["AACC", "AC"], u)  # AACC: two edits from AAAA and from CCCC
+    assert tied == pytest.approx(0.55) and short == pytest.approx(0.55)  # the middle's t = 0.1
+
+
+def test_parent_aim_refuses_a_mismatch():
+    with pytest.raises(ConfigError, match="one acquisition vector per parent"):
+        ParentAim.from_parents(PARENTS, U[:2])
+    with pytest.raises(ConfigError, match="finite"):
+        ParentAim.from_parents(PARENTS, np.where(U > 0.8, np.nan, U))
+
+
+def test_front_reward_setting_is_validated():
+    from seqdesign.config import build_settings
+
+    with pytest.raises(ConfigError, match="front_reward"):
+        build_settings("fast", {"multiobjective": {"front_reward": "hv"}}, {})
+
+
+def test_each_hop_trains_on_its_own_parents_aim(gc_campaign, monkeypatch):
+    """front_reward = per-parent: every hop's generator trains on the aim of its own trust
+    region's parents (at a parent, the reward is that parent's sum), and the parents change
+    from hop to hop."""
+    from seqdesign.generators.gfn_edit import GFlowNetEditGenerator
+    from seqdesign.loop import run_round
+
+    built: list[ParentAim] = []
+    real_from = ParentAim.from_parents.__func__  # type: ignore[attr-defined]
+
+    def from_parents(cls, parents, u, margin=0.1):  # type: ignore[no-untyped-def]
+        built.append(real_from(cls, parents, u, margin))
+        return built[-1]
+
+    fits: list[tuple[tuple[str, ...], np.ndarray]] = []
+    real_fit = GFlowNetEditGenerator.fit
+
+    def fit(self, reward, dataset, space, rng):  # type: ignore[no-untyped-def]
+        parents = space.constraints.parents
+        fits.append((parents, np.asarray(reward(list(parents)))))
+        return real_fit(self, reward, dataset, space, rng)
+
+    monkeypatch.setattr(ParentAim, "from_parents", classmethod(from_parents))
+    monkeypatch.setattr(GFlowNetEditGenerator, "fit", fit)
+    space, _, data, s = gc_campaign(60, "gfn-edit", 30, front_hops=2, front_reward="per-parent")
+    table = run_round(data, space, 10, s, seed=1).table
+    assert len(table) == 10 and len(fits) == len(built) == 2
+    assert fits[0][0] != fits[1][0]
+    for (parents, at_parents), aim in zip(fits, built, strict=True):
+        assert aim.parents == parents
+        np.testing.assert_allclose(at_parents, (aim.ideal - aim.gaps).mean(axis=1), atol=1e-9)
