@@ -178,19 +178,28 @@ def run_round(
 
         return aimed
 
+    draws = (settings.multiobjective.hop_oversample if on_front else settings.oversample) * n
+
+    def draw() -> list[str]:
+        """The generator's sample; aimed per parent, a GFlowNet that learned only to stop at
+        its (measured) parents is refit on the round's score and sampled again."""
+        out = generator.sample(draws, sample_rng)
+        if aim and all(q in seen for q in out):
+            generator.fit(reward, gen_data, gen_space, gen_rng)
+            out = generator.sample(draws, sample_rng)
+        return out
+
     generator.fit(reward_in(gen_space), gen_data, gen_space, gen_rng)
     candidates: list[str] = []
-    draws = (settings.multiobjective.hop_oversample if on_front else settings.oversample) * n
     for _ in range(1, settings.multiobjective.front_hops if on_front else 1):
         # the next hop edits the designs of the predicted front (pooled with every hop's)
-        hop = generator.sample(draws, sample_rng)
-        hop = [q for q in dict.fromkeys(hop) if q not in seen]
+        hop = [q for q in dict.fromkeys(draw()) if q not in seen]
         if not hop:
             break
         candidates += hop
         gen_space = around_front(space, hop, vector_reward(hop), settings)
         generator.fit(reward_in(gen_space), gen_data, gen_space, gen_rng)
-    candidates += generator.sample(draws, sample_rng)
+    candidates += draw()
     pool, scores = eligible(
         candidates, reward(candidates) if candidates else np.zeros(0), space, seen
     )

@@ -99,3 +99,33 @@ def test_each_hop_trains_on_its_own_parents_aim(gc_campaign, monkeypatch):
     for (parents, at_parents), aim in zip(fits, built, strict=True):
         assert aim.parents == parents
         np.testing.assert_allclose(at_parents, (aim.ideal - aim.gaps).mean(axis=1), atol=1e-9)
+
+
+def test_an_aim_that_only_stops_at_its_parents_falls_back_to_the_round_score(
+    gc_campaign, monkeypatch
+):
+    """A sample with no new sequence (the aimed GFlowNet learned to stop at its measured
+    parents) is refit once on the round's score and drawn again; the batch is then new."""
+    from seqdesign.generators.gfn_edit import GFlowNetEditGenerator
+    from seqdesign.loop import run_round
+
+    space, seqs, data, s = gc_campaign(60, "gfn-edit", 30, front_hops=1, front_reward="per-parent")
+    rewards: list[object] = []
+    real_fit, real_sample = GFlowNetEditGenerator.fit, GFlowNetEditGenerator.sample
+
+    def fit(self, reward, dataset, space, rng):  # type: ignore[no-untyped-def]
+        rewards.append(reward)
+        return real_fit(self, reward, dataset, space, rng)
+
+    def sample(self, n, rng):  # type: ignore[no-untyped-def]
+        if len(rewards) == 1:  # the aimed fit: only its parents
+            return list(self.space_.constraints.parents) * (n // 4)
+        return real_sample(self, n, rng)
+
+    monkeypatch.setattr(GFlowNetEditGenerator, "fit", fit)
+    monkeypatch.setattr(GFlowNetEditGenerator, "sample", sample)
+    table = run_round(data, space, 10, s, seed=2).table
+    assert len(rewards) == 2 and rewards[0] is not rewards[1]
+    assert getattr(rewards[0], "__name__", "") == "aimed"  # the aim's
+    assert getattr(rewards[1], "__name__", "") == "reward"  # the round's score
+    assert len(table) == 10 and not set(table["sequence"]) & set(seqs)
