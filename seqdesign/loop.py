@@ -161,8 +161,10 @@ def run_round(
         generator = make_generator(name, dataclasses.replace(settings, gflownet=per_hop), progress)
     else:
         generator = make_generator(name, settings, progress)
+    # per parent: the edit GFlowNet on the front with a per-objective acquisition (ehvi
+    # trains on its own score; a vector generator on the vector)
     aim = on_front and settings.multiobjective.front_reward == "per-parent"
-    aim = aim and name not in VECTOR_GENERATORS
+    aim = aim and name not in VECTOR_GENERATORS and settings.acquisition != "ehvi"
 
     def reward_in(where: SequenceSpace) -> RewardFn:
         """The generator's reward in ``where``: per parent of its trust region, or one."""
@@ -182,10 +184,15 @@ def run_round(
 
     def draw() -> list[str]:
         """The generator's sample; aimed per parent, a GFlowNet that learned only to stop at
-        its (measured) parents is refit on the round's score and sampled again."""
+        its parents (nothing drawn is new or off a parent) is refit on the round's score in
+        the same trust region and sampled again."""
         out = generator.sample(draws, sample_rng)
-        if aim and all(q in seen for q in out):
-            generator.fit(reward, gen_data, gen_space, gen_rng)
+        if not aim:
+            return out
+        parents = set(generator.space_.constraints.parents)
+        if all(q in seen or q in parents for q in out):
+            log.info("front hop: the aimed GFlowNet only stopped at its parents; refit on the sum")
+            generator.fit(reward, gen_data, generator.space_, gen_rng)
             out = generator.sample(draws, sample_rng)
         return out
 

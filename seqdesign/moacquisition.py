@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seqdesign.distance import pairwise
 from seqdesign.errors import ConfigError
 from seqdesign.multiobjective import front_order, hypervolume_improvement, non_dominated
 
@@ -142,7 +143,7 @@ class MultiObjectiveAcquisition:
         return np.array(picks + rest, dtype=np.int64)
 
 
-@dataclass
+@dataclass(frozen=True)
 class ParentAim:
     """Each edit design's score: how far along its parent's ray to the ideal point it gets (MOEA/D).
 
@@ -160,12 +161,13 @@ class ParentAim:
     design gets further only by gaining on every objective in proportion to its parent's gaps,
     so a parent at one end of the front is pushed mostly along the objective it leads in. The
     score is the equal-weight sum of the point of the ray that x reaches (x dominates it), so
-    it is in the units of the sum, no larger than x's own sum, and equal to it at each parent:
-    the reward's spread over the data, which sets how peaked the GFlowNet is, stays that of the
-    sum (a score of t_p alone puts every parent at one value and the data in a sliver below
-    it, and the GFlowNet collapses onto a few designs). The nearest parent is by Hamming
-    distance among the parents of x's length (edits substitute); when several are equally near,
-    the best score counts, and a sequence of no parent's length is scored against every parent.
+    it is in the units of the sum, no larger than x's own sum, and equal to it at each parent
+    (when u is deterministic: ``ucb`` or ``mean``; ``ts`` draws anew per call): the reward's
+    spread over the data, which sets how peaked the GFlowNet is, stays that of the sum (a
+    score of t_p alone puts every parent at one value and the data in a sliver below it, and
+    the GFlowNet collapses onto a few designs). The nearest parent is by Hamming distance among
+    the parents of x's length (edits substitute); when several are equally near, the best
+    score counts, and a sequence of no parent's length is scored against every parent.
 
     Attributes:
         parents: the parents, in the trust region's order.
@@ -185,7 +187,8 @@ class ParentAim:
         ``margin`` is in units of the measured range).
 
         Raises:
-            ConfigError: no parents, ``u`` not (P, K) or not finite, or ``margin`` not > 0.
+            ConfigError: no parents, ``u`` not (P, K) or not finite, or ``margin`` not a
+                finite number > 0.
         """
         u = np.asarray(u, dtype=np.float64)
         if u.ndim != 2 or u.shape[0] != len(parents) or not len(parents):
@@ -193,33 +196,42 @@ class ParentAim:
                 f"ParentAim: expected one acquisition vector per parent, got shape {u.shape} "
                 f"for {len(parents)} parent(s)"
             )
-        if not np.isfinite(u).all() or not margin > 0:
-            raise ConfigError("ParentAim: acquisition vectors must be finite and margin > 0")
+        if not np.isfinite(u).all() or not (np.isfinite(margin) and margin > 0):
+            raise ConfigError(
+                "ParentAim: acquisition vectors must be finite and margin a finite number > 0, "
+                f"got margin {margin}"
+            )
         ideal = u.max(axis=0) + margin
         return cls(tuple(parents), ideal, ideal - u)
 
     def __call__(self, sequences: list[str], u: np.ndarray) -> np.ndarray:
-        """(N,) scores of sequences with (N, K) acquisition vectors ``u``, larger better."""
+        """(N,) scores of sequences with (N, K) acquisition vectors ``u``, larger better.
+
+        Raises:
+            ConfigError: ``u`` is not (N, K).
+        """
         u = np.asarray(u, dtype=np.float64)
+        if u.shape != (len(sequences), self.gaps.shape[1]):
+            raise ConfigError(
+                f"ParentAim: expected acquisition vectors of shape "
+                f"({len(sequences)}, {self.gaps.shape[1]}), got {u.shape}"
+            )
         t = 1.0 - ((self.ideal - u)[:, None] / self.gaps[None]).max(axis=2)  # (N, P)
         g = self.gaps.mean(axis=1)
-        closed = (self.ideal.mean() - g)[None] + t * g[None]  # mean(u_p) + t g_p
-        near = np.ones(closed.shape, dtype=bool)
-        lengths = np.array([len(p) for p in self.parents])
-        for length in np.unique([len(q) for q in sequences]):
-            rows = np.array([i for i, q in enumerate(sequences) if len(q) == length])
-            cols = np.flatnonzero(lengths == length)
-            if not len(cols):
+        score = (self.ideal.mean() - g)[None] + t * g[None]  # mean(u_p) + t g_p
+        near = np.ones(score.shape, dtype=bool)
+        by_length: dict[int, list[int]] = {}
+        for j, p in enumerate(self.parents):
+            by_length.setdefault(len(p), []).append(j)
+        rows_of: dict[int, list[int]] = {}
+        for i, q in enumerate(sequences):
+            rows_of.setdefault(len(q), []).append(i)
+        for length, rows in rows_of.items():
+            cols = by_length.get(length)
+            if cols is None:
                 continue  # no parent of this length: every parent counts
-            x = _letters([sequences[i] for i in rows])
-            p = _letters([self.parents[j] for j in cols])
-            ham = (x[:, None] != p[None]).sum(axis=2)  # (n, c)
+            ham = pairwise([sequences[i] for i in rows], [self.parents[j] for j in cols])
             mask = np.zeros((len(rows), len(self.parents)), dtype=bool)
             mask[:, cols] = ham == ham.min(axis=1, keepdims=True)
             near[rows] = mask
-        return np.where(near, closed, -np.inf).max(axis=1)
-
-
-def _letters(seqs: list[str]) -> np.ndarray:
-    """(N, L) code points of equal-length sequences."""
-    return np.frombuffer("".join(seqs).encode("utf-32-le"), dtype=np.uint32).reshape(len(seqs), -1)
+        return np.where(near, score, -np.inf).max(axis=1, initial=-np.inf)

@@ -58,8 +58,9 @@ class MultiObjectiveSettings:
             the predicted front, and those become the next hop's parents and the batch.
         front_reward: ... and what each hop trains it on: ``sum`` (the equal-weight sum of the
             per-objective acquisitions, the round's score) or ``per-parent`` (each design by
-            the Tchebycheff distance along its nearest parent's ray from the ideal point, as
-            MOEA/D decomposes a front: :class:`~seqdesign.moacquisition.ParentAim`).
+            how far along its nearest parent's ray to the ideal point it gets, in the units of
+            the sum, as MOEA/D decomposes a front: :class:`~seqdesign.moacquisition.ParentAim`;
+            ``ehvi`` always trains on its own score).
     """
 
     scalarization: str = Scalarization.weighted_sum.value
@@ -92,14 +93,14 @@ class MultiObjectiveSettings:
             raise ConfigError(f"multiobjective.front_hops must be >= 1, got {self.front_hops}")
         if not 0 < self.hop_steps <= 1:
             raise ConfigError(f"multiobjective.hop_steps must be in (0, 1], got {self.hop_steps}")
+        if self.hop_oversample < 1:
+            raise ConfigError(
+                f"multiobjective.hop_oversample must be >= 1, got {self.hop_oversample}"
+            )
         if self.front_reward not in FRONT_REWARDS:
             raise ConfigError(
                 f"multiobjective.front_reward must be one of {', '.join(FRONT_REWARDS)}, "
                 f"got {self.front_reward!r}"
-            )
-        if self.hop_oversample < 1:
-            raise ConfigError(
-                f"multiobjective.hop_oversample must be >= 1, got {self.hop_oversample}"
             )
 
 

@@ -59,6 +59,13 @@ def test_parent_aim_refuses_a_mismatch():
         ParentAim.from_parents(PARENTS, U[:2])
     with pytest.raises(ConfigError, match="finite"):
         ParentAim.from_parents(PARENTS, np.where(U > 0.8, np.nan, U))
+    for margin in (0.0, np.inf):
+        with pytest.raises(ConfigError, match="margin"):
+            ParentAim.from_parents(PARENTS, U, margin)
+    aim = ParentAim.from_parents(PARENTS, U)
+    with pytest.raises(ConfigError, match=r"shape \(2, 2\)"):
+        aim(["AAAT", "CCCT"], U)
+    assert aim([], np.zeros((0, 2))).shape == (0,)
 
 
 def test_front_reward_setting_is_validated():
@@ -68,64 +75,110 @@ def test_front_reward_setting_is_validated():
         build_settings("fast", {"multiobjective": {"front_reward": "hv"}}, {})
 
 
+def _one_edit_of_each(parents: tuple[str, ...]) -> list[str]:
+    return [p[:-1] + ("A" if p[-1] != "A" else "C") for p in parents]
+
+
 def test_each_hop_trains_on_its_own_parents_aim(gc_campaign, monkeypatch):
     """front_reward = per-parent: every hop's generator trains on the aim of its own trust
-    region's parents (at a parent, the reward is that parent's sum), and the parents change
-    from hop to hop."""
+    region's parents (at a parent, that parent's sum; off its ray, below the design's own
+    sum), and the parents change from hop to hop."""
     from seqdesign.generators.gfn_edit import GFlowNetEditGenerator
     from seqdesign.loop import run_round
 
     built: list[ParentAim] = []
+    scored: list[np.ndarray] = []  # the acquisition vectors of the aim's last call
     real_from = ParentAim.from_parents.__func__  # type: ignore[attr-defined]
+    real_call = ParentAim.__call__
 
     def from_parents(cls, parents, u, margin=0.1):  # type: ignore[no-untyped-def]
         built.append(real_from(cls, parents, u, margin))
         return built[-1]
 
-    fits: list[tuple[tuple[str, ...], np.ndarray]] = []
+    def call(self, sequences, u):  # type: ignore[no-untyped-def]
+        scored.append(np.asarray(u))
+        return real_call(self, sequences, u)
+
+    checked: list[tuple[str, ...]] = []
     real_fit = GFlowNetEditGenerator.fit
 
     def fit(self, reward, dataset, space, rng):  # type: ignore[no-untyped-def]
         parents = space.constraints.parents
-        fits.append((parents, np.asarray(reward(list(parents)))))
+        if len(built) > len(checked):  # an aimed fit: built for this trust region
+            assert built[len(checked)].parents == parents
+            at_parents = np.asarray(reward(list(parents)))
+            np.testing.assert_allclose(at_parents, scored[-1].mean(axis=1), atol=1e-9)
+            off = np.asarray(reward(_one_edit_of_each(parents)))
+            own_sum = scored[-1].mean(axis=1)
+            assert (off <= own_sum + 1e-9).all() and (off < own_sum - 1e-6).any()
+            checked.append(parents)
         return real_fit(self, reward, dataset, space, rng)
 
     monkeypatch.setattr(ParentAim, "from_parents", classmethod(from_parents))
+    monkeypatch.setattr(ParentAim, "__call__", call)
     monkeypatch.setattr(GFlowNetEditGenerator, "fit", fit)
     space, _, data, s = gc_campaign(60, "gfn-edit", 30, front_hops=2, front_reward="per-parent")
     table = run_round(data, space, 10, s, seed=1).table
-    assert len(table) == 10 and len(fits) == len(built) == 2
-    assert fits[0][0] != fits[1][0]
-    for (parents, at_parents), aim in zip(fits, built, strict=True):
-        assert aim.parents == parents
-        np.testing.assert_allclose(at_parents, (aim.ideal - aim.gaps).mean(axis=1), atol=1e-9)
+    assert len(table) == 10 and len(checked) == 2 and checked[0] != checked[1]
 
 
+@pytest.mark.parametrize("hops", [1, 2])
 def test_an_aim_that_only_stops_at_its_parents_falls_back_to_the_round_score(
-    gc_campaign, monkeypatch
+    hops, gc_campaign, monkeypatch
 ):
-    """A sample with no new sequence (the aimed GFlowNet learned to stop at its measured
-    parents) is refit once on the round's score and drawn again; the batch is then new."""
+    """Every aimed fit here learns only to stop at its parents (measured ones in the first
+    hop, the previous hop's designs after): each is refit once on the round's score in the
+    same trust region, and the batch is new sequences."""
     from seqdesign.generators.gfn_edit import GFlowNetEditGenerator
     from seqdesign.loop import run_round
 
-    space, seqs, data, s = gc_campaign(60, "gfn-edit", 30, front_hops=1, front_reward="per-parent")
-    rewards: list[object] = []
+    space, seqs, data, s = gc_campaign(
+        60, "gfn-edit", 30, front_hops=hops, front_reward="per-parent"
+    )
+    aims: list[ParentAim] = []
+    real_from = ParentAim.from_parents.__func__  # type: ignore[attr-defined]
+
+    def from_parents(cls, parents, u, margin=0.1):  # type: ignore[no-untyped-def]
+        aims.append(real_from(cls, parents, u, margin))
+        return aims[-1]
+
+    monkeypatch.setattr(ParentAim, "from_parents", classmethod(from_parents))
+    fits: list[tuple[str, object, tuple[str, ...]]] = []  # (kind, reward, parents)
     real_fit, real_sample = GFlowNetEditGenerator.fit, GFlowNetEditGenerator.sample
 
     def fit(self, reward, dataset, space, rng):  # type: ignore[no-untyped-def]
-        rewards.append(reward)
+        kind = "aim" if len(aims) > sum(k == "aim" for k, _, _ in fits) else "sum"
+        fits.append((kind, reward, space.constraints.parents))
         return real_fit(self, reward, dataset, space, rng)
 
     def sample(self, n, rng):  # type: ignore[no-untyped-def]
-        if len(rewards) == 1:  # the aimed fit: only its parents
-            return list(self.space_.constraints.parents) * (n // 4)
+        parents = list(self.space_.constraints.parents)
+        if fits[-1][0] == "aim":  # it learned only to stop at its parents
+            return (parents * n)[:n]
         return real_sample(self, n, rng)
 
     monkeypatch.setattr(GFlowNetEditGenerator, "fit", fit)
     monkeypatch.setattr(GFlowNetEditGenerator, "sample", sample)
     table = run_round(data, space, 10, s, seed=2).table
-    assert len(rewards) == 2 and rewards[0] is not rewards[1]
-    assert getattr(rewards[0], "__name__", "") == "aimed"  # the aim's
-    assert getattr(rewards[1], "__name__", "") == "reward"  # the round's score
+    assert [k for k, _, _ in fits] == ["aim", "sum"] * hops
+    for (_, aimed, parents), (_, plain, again) in zip(fits[::2], fits[1::2], strict=True):
+        assert again == parents  # the refit searches the same trust region
+        xs = _one_edit_of_each(parents)
+        a, b = np.asarray(aimed(xs)), np.asarray(plain(xs))  # type: ignore[operator]
+        assert (a <= b + 1e-9).all() and (a < b - 1e-6).any()  # the sum, not the aim
     assert len(table) == 10 and not set(table["sequence"]) & set(seqs)
+
+
+def test_ehvi_trains_the_front_hops_on_its_own_score(gc_campaign, monkeypatch):
+    """--acquisition ehvi: the hops train on expected hypervolume improvement, not an aim."""
+    import dataclasses
+
+    from seqdesign.loop import run_round
+
+    def refuse(*args: object, **kwargs: object) -> ParentAim:
+        raise AssertionError("ehvi built a per-parent aim")
+
+    monkeypatch.setattr(ParentAim, "from_parents", classmethod(refuse))
+    space, _, data, s = gc_campaign(60, "gfn-edit", 30, front_hops=2, front_reward="per-parent")
+    table = run_round(data, space, 10, dataclasses.replace(s, acquisition="ehvi"), seed=1).table
+    assert len(table) == 10
