@@ -70,7 +70,7 @@ class MultiObjectiveSettings:
     front_hops: int = 3
     hop_steps: float = 2 / 3
     hop_oversample: int = 60
-    front_reward: str = "per-parent"
+    front_reward: str = "sum"
 
     def validate(self) -> None:
         try:
