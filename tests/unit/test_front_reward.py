@@ -79,21 +79,29 @@ def _one_edit_of_each(parents: tuple[str, ...]) -> list[str]:
     return [p[:-1] + ("A" if p[-1] != "A" else "C") for p in parents]
 
 
-def test_each_hop_trains_on_its_own_parents_aim(gc_campaign, monkeypatch):
+@pytest.fixture
+def built(monkeypatch) -> list[ParentAim]:  # type: ignore[no-untyped-def]
+    """Every ParentAim the round builds, in order."""
+    aims: list[ParentAim] = []
+    real_from = ParentAim.from_parents.__func__  # type: ignore[attr-defined]
+
+    def from_parents(cls, parents, u, margin=0.1):  # type: ignore[no-untyped-def]
+        aims.append(real_from(cls, parents, u, margin))
+        return aims[-1]
+
+    monkeypatch.setattr(ParentAim, "from_parents", classmethod(from_parents))
+    return aims
+
+
+def test_each_hop_trains_on_its_own_parents_aim(gc_campaign, monkeypatch, built):
     """front_reward = per-parent: every hop's generator trains on the aim of its own trust
     region's parents (at a parent, that parent's sum; off its ray, below the design's own
     sum), and the parents change from hop to hop."""
     from seqdesign.generators.gfn_edit import GFlowNetEditGenerator
     from seqdesign.loop import run_round
 
-    built: list[ParentAim] = []
     scored: list[np.ndarray] = []  # the acquisition vectors of the aim's last call
-    real_from = ParentAim.from_parents.__func__  # type: ignore[attr-defined]
     real_call = ParentAim.__call__
-
-    def from_parents(cls, parents, u, margin=0.1):  # type: ignore[no-untyped-def]
-        built.append(real_from(cls, parents, u, margin))
-        return built[-1]
 
     def call(self, sequences, u):  # type: ignore[no-untyped-def]
         scored.append(np.asarray(u))
@@ -114,7 +122,6 @@ def test_each_hop_trains_on_its_own_parents_aim(gc_campaign, monkeypatch):
             checked.append(parents)
         return real_fit(self, reward, dataset, space, rng)
 
-    monkeypatch.setattr(ParentAim, "from_parents", classmethod(from_parents))
     monkeypatch.setattr(ParentAim, "__call__", call)
     monkeypatch.setattr(GFlowNetEditGenerator, "fit", fit)
     space, _, data, s = gc_campaign(60, "gfn-edit", 30, front_hops=2, front_reward="per-parent")
@@ -124,7 +131,7 @@ def test_each_hop_trains_on_its_own_parents_aim(gc_campaign, monkeypatch):
 
 @pytest.mark.parametrize("hops", [1, 2])
 def test_an_aim_that_only_stops_at_its_parents_falls_back_to_the_round_score(
-    hops, gc_campaign, monkeypatch
+    hops, gc_campaign, monkeypatch, built
 ):
     """Every aimed fit here learns only to stop at its parents (measured ones in the first
     hop, the previous hop's designs after): each is refit once on the round's score in the
@@ -135,19 +142,11 @@ def test_an_aim_that_only_stops_at_its_parents_falls_back_to_the_round_score(
     space, seqs, data, s = gc_campaign(
         60, "gfn-edit", 30, front_hops=hops, front_reward="per-parent"
     )
-    aims: list[ParentAim] = []
-    real_from = ParentAim.from_parents.__func__  # type: ignore[attr-defined]
-
-    def from_parents(cls, parents, u, margin=0.1):  # type: ignore[no-untyped-def]
-        aims.append(real_from(cls, parents, u, margin))
-        return aims[-1]
-
-    monkeypatch.setattr(ParentAim, "from_parents", classmethod(from_parents))
     fits: list[tuple[str, object, tuple[str, ...]]] = []  # (kind, reward, parents)
     real_fit, real_sample = GFlowNetEditGenerator.fit, GFlowNetEditGenerator.sample
 
     def fit(self, reward, dataset, space, rng):  # type: ignore[no-untyped-def]
-        kind = "aim" if len(aims) > sum(k == "aim" for k, _, _ in fits) else "sum"
+        kind = "aim" if len(built) > sum(k == "aim" for k, _, _ in fits) else "sum"
         fits.append((kind, reward, space.constraints.parents))
         return real_fit(self, reward, dataset, space, rng)
 
