@@ -30,7 +30,7 @@ from seqdesign.generators.base import RewardFn
 from seqdesign.generators.gfn_edit import around
 from seqdesign.gflownet.edits import substitution_parents
 from seqdesign.metrics import campaign_metrics
-from seqdesign.moacquisition import MultiObjectiveAcquisition, ParentAim
+from seqdesign.moacquisition import MultiObjectiveAcquisition, ParentAim, ParentGain
 from seqdesign.multiobjective import front_order, hypervolume, pareto_ranks
 from seqdesign.proxy.ensemble import DeepEnsemble, Posterior
 from seqdesign.select import eligible, select_diverse
@@ -163,7 +163,11 @@ def run_round(
         generator = make_generator(name, settings, progress)
     # per parent: the edit GFlowNet on the front with a per-objective acquisition (ehvi
     # trains on its own score; a vector generator on the vector)
-    aim = on_front and settings.multiobjective.front_reward == "per-parent"
+    per_parent: dict[str, Callable[[list[str], np.ndarray], Callable[..., np.ndarray]]] = {
+        "per-parent": ParentAim.from_parents,
+        "parent-gain": ParentGain.from_parents,
+    }
+    aim = on_front and settings.multiobjective.front_reward in per_parent
     aim = aim and name not in VECTOR_GENERATORS and settings.acquisition != "ehvi"
 
     def reward_in(where: SequenceSpace) -> RewardFn:
@@ -173,10 +177,12 @@ def run_round(
         if not aim:
             return reward
         parents = list(where.constraints.parents)
-        per_parent = ParentAim.from_parents(parents, vector_reward(parents))
+        by_parent = per_parent[settings.multiobjective.front_reward](
+            parents, vector_reward(parents)
+        )
 
         def aimed(seqs: list[str]) -> np.ndarray:
-            return per_parent(seqs, vector_reward(seqs))
+            return by_parent(seqs, vector_reward(seqs))
 
         return aimed
 

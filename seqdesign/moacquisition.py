@@ -190,17 +190,9 @@ class ParentAim:
             ConfigError: no parents, ``u`` not (P, K) or not finite, or ``margin`` not a
                 finite number > 0.
         """
-        u = np.asarray(u, dtype=np.float64)
-        if u.ndim != 2 or u.shape[0] != len(parents) or not len(parents):
-            raise ConfigError(
-                f"ParentAim: expected one acquisition vector per parent, got shape {u.shape} "
-                f"for {len(parents)} parent(s)"
-            )
-        if not np.isfinite(u).all() or not (np.isfinite(margin) and margin > 0):
-            raise ConfigError(
-                "ParentAim: acquisition vectors must be finite and margin a finite number > 0, "
-                f"got margin {margin}"
-            )
+        u = _parent_vectors(parents, u, "ParentAim")
+        if not (np.isfinite(margin) and margin > 0):
+            raise ConfigError(f"ParentAim: margin must be a finite number > 0, got {margin}")
         ideal = u.max(axis=0) + margin
         return cls(tuple(parents), ideal, ideal - u)
 
@@ -210,28 +202,114 @@ class ParentAim:
         Raises:
             ConfigError: ``u`` is not (N, K).
         """
-        u = np.asarray(u, dtype=np.float64)
-        if u.shape != (len(sequences), self.gaps.shape[1]):
-            raise ConfigError(
-                f"ParentAim: expected acquisition vectors of shape "
-                f"({len(sequences)}, {self.gaps.shape[1]}), got {u.shape}"
-            )
+        u = _design_vectors(sequences, u, self.gaps.shape[1], "ParentAim")
         t = 1.0 - ((self.ideal - u)[:, None] / self.gaps[None]).max(axis=2)  # (N, P)
         g = self.gaps.mean(axis=1)
         score = (self.ideal.mean() - g)[None] + t * g[None]  # mean(u_p) + t g_p
-        near = np.ones(score.shape, dtype=bool)
-        by_length: dict[int, list[int]] = {}
-        for j, p in enumerate(self.parents):
-            by_length.setdefault(len(p), []).append(j)
-        rows_of: dict[int, list[int]] = {}
-        for i, q in enumerate(sequences):
-            rows_of.setdefault(len(q), []).append(i)
-        for length, rows in rows_of.items():
-            cols = by_length.get(length)
-            if cols is None:
-                continue  # no parent of this length: every parent counts
-            ham = pairwise([sequences[i] for i in rows], [self.parents[j] for j in cols])
-            mask = np.zeros((len(rows), len(self.parents)), dtype=bool)
-            mask[:, cols] = ham == ham.min(axis=1, keepdims=True)
-            near[rows] = mask
-        return np.where(near, score, -np.inf).max(axis=1, initial=-np.inf)
+        return _by_nearest_parent(score, sequences, self.parents)
+
+
+LOSS_WEIGHT = 3.0
+"""How many times a loss on one objective counts against a gain on another (:class:`ParentGain`)."""
+
+
+@dataclass(frozen=True)
+class ParentGain:
+    """Each edit design's score: its gains over its nearest parent, a loss counting 3 times.
+
+    The equal-weight sum rewards trading one objective for another, so an edit GFlowNet
+    trained on it moves a parent at one end of the front toward the sum's peak and leaves the
+    end where it was. :class:`ParentAim` forbids the trade but scores nothing until a design
+    gains on every objective at once, a plateau where one edit moves one objective. Here, per
+    objective k, a design's change over its parent p counts as is when it is a gain and
+    ``loss_weight`` times when it is a loss:
+
+        d_k = u_k(x) - u_pk,   score(x) = mean_k u_pk + mean_k (max(d_k, 0) + w min(d_k, 0))
+
+    so a gain on one objective with no loss scores as under the sum, a trade scores below it,
+    and the score is in the sum's units (equal to it at each parent and wherever nothing is
+    lost, below it otherwise). The nearest parent is that of :class:`ParentAim`.
+
+    Attributes:
+        parents: the parents, in the trust region's order.
+        u: (P, K) their acquisition vectors.
+        loss_weight: w (>= 1; 1 is the sum itself).
+    """
+
+    parents: tuple[str, ...]
+    u: np.ndarray
+    loss_weight: float = LOSS_WEIGHT
+
+    @classmethod
+    def from_parents(
+        cls, parents: tuple[str, ...] | list[str], u: np.ndarray, loss_weight: float = LOSS_WEIGHT
+    ) -> ParentGain:
+        """The gain over parents with (P, K) acquisition vectors ``u``.
+
+        Raises:
+            ConfigError: no parents, ``u`` not (P, K) or not finite, or ``loss_weight`` not a
+                finite number >= 1.
+        """
+        u = _parent_vectors(parents, u, "ParentGain")
+        if not (np.isfinite(loss_weight) and loss_weight >= 1):
+            raise ConfigError(
+                f"ParentGain: loss_weight must be a finite number >= 1, got {loss_weight}"
+            )
+        return cls(tuple(parents), u, float(loss_weight))
+
+    def __call__(self, sequences: list[str], u: np.ndarray) -> np.ndarray:
+        """(N,) scores of sequences with (N, K) acquisition vectors ``u``, larger better.
+
+        Raises:
+            ConfigError: ``u`` is not (N, K).
+        """
+        u = _design_vectors(sequences, u, self.u.shape[1], "ParentGain")
+        d = u[:, None] - self.u[None]  # (N, P, K)
+        change = np.maximum(d, 0.0) + self.loss_weight * np.minimum(d, 0.0)
+        score = self.u.mean(axis=1)[None] + change.mean(axis=2)
+        return _by_nearest_parent(score, sequences, self.parents)
+
+
+def _parent_vectors(parents: tuple[str, ...] | list[str], u: np.ndarray, who: str) -> np.ndarray:
+    u = np.asarray(u, dtype=np.float64)
+    if u.ndim != 2 or u.shape[0] != len(parents) or not len(parents):
+        raise ConfigError(
+            f"{who}: expected one acquisition vector per parent, got shape {u.shape} "
+            f"for {len(parents)} parent(s)"
+        )
+    if not np.isfinite(u).all():
+        raise ConfigError(f"{who}: the parents' acquisition vectors must be finite")
+    return u
+
+
+def _design_vectors(sequences: list[str], u: np.ndarray, k: int, who: str) -> np.ndarray:
+    u = np.asarray(u, dtype=np.float64)
+    if u.shape != (len(sequences), k):
+        raise ConfigError(
+            f"{who}: expected acquisition vectors of shape ({len(sequences)}, {k}), got {u.shape}"
+        )
+    return u
+
+
+def _by_nearest_parent(
+    score: np.ndarray, sequences: list[str], parents: tuple[str, ...]
+) -> np.ndarray:
+    """(N,) each sequence's score (N, P) against its nearest parent by Hamming distance among
+    the parents of its length (the best when several are equally near; every parent when
+    none has its length)."""
+    near = np.ones(score.shape, dtype=bool)
+    by_length: dict[int, list[int]] = {}
+    for j, p in enumerate(parents):
+        by_length.setdefault(len(p), []).append(j)
+    rows_of: dict[int, list[int]] = {}
+    for i, q in enumerate(sequences):
+        rows_of.setdefault(len(q), []).append(i)
+    for length, rows in rows_of.items():
+        cols = by_length.get(length)
+        if cols is None:
+            continue  # no parent of this length: every parent counts
+        ham = pairwise([sequences[i] for i in rows], [parents[j] for j in cols])
+        mask = np.zeros((len(rows), len(parents)), dtype=bool)
+        mask[:, cols] = ham == ham.min(axis=1, keepdims=True)
+        near[rows] = mask
+    return np.where(near, score, -np.inf).max(axis=1, initial=-np.inf)

@@ -33,7 +33,7 @@ class Scalarization(str, Enum):
     tchebycheff = "tchebycheff"
 
 
-FRONT_REWARDS = ("sum", "per-parent")
+FRONT_REWARDS = ("sum", "per-parent", "parent-gain")
 """What the edit GFlowNet on the measured front trains on (``[multiobjective] front_reward``)."""
 
 
@@ -59,8 +59,10 @@ class MultiObjectiveSettings:
         front_reward: ... and what each hop trains it on: ``sum`` (the equal-weight sum of the
             per-objective acquisitions, the round's score) or ``per-parent`` (each design by
             how far along its nearest parent's ray to the ideal point it gets, in the units of
-            the sum, as MOEA/D decomposes a front: :class:`~seqdesign.moacquisition.ParentAim`;
-            ``ehvi`` always trains on its own score).
+            the sum, as MOEA/D decomposes a front: :class:`~seqdesign.moacquisition.ParentAim`)
+            or ``parent-gain`` (each design by its gains over its nearest parent, a loss
+            counting 3 times: :class:`~seqdesign.moacquisition.ParentGain`); ``ehvi`` always
+            trains on its own score.
     """
 
     scalarization: str = Scalarization.weighted_sum.value

@@ -1,4 +1,5 @@
-"""[multiobjective] front_reward: the edit GFlowNet on the front, aimed per parent (MOEA/D)."""
+"""[multiobjective] front_reward: the edit GFlowNet on the front, scored per parent (by the
+ray to the ideal point, MOEA/D, or by the gains over the parent with losses weighted)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 
 from seqdesign.errors import ConfigError
-from seqdesign.moacquisition import ParentAim
+from seqdesign.moacquisition import ParentAim, ParentGain
 
 PARENTS = ["AAAA", "CCCC", "GGGG"]
 U = np.array([[0.9, 0.2], [0.5, 0.5], [0.2, 0.9]])  # one end, the middle, the other end
@@ -66,6 +67,47 @@ def test_parent_aim_refuses_a_mismatch():
     with pytest.raises(ConfigError, match=r"shape \(2, 2\)"):
         aim(["AAAT", "CCCT"], U)
     assert aim([], np.zeros((0, 2))).shape == (0,)
+
+
+def test_parent_gain_by_hand():
+    """score = mean(u_p) + mean_k (max(d_k, 0) + 3 min(d_k, 0)), d = u - u_p, p the nearest."""
+    gain = ParentGain.from_parents(PARENTS, U)
+    seqs = ["AAAA", "AAAT", "AAAT", "CCCT", "GGGT", "AC"]
+    u = np.array([[0.9, 0.2], [0.95, 0.2], [0.8, 0.4], [0.6, 0.6], [0.3, 0.8], [0.55, 0.55]])
+    # AAAT: a gain alone, as the sum; a trade of 0.1 for 0.2: 0.55 + (-0.3 + 0.2) / 2;
+    # CCCT: gains on both; GGGT: 0.55 + (0.1 - 0.3) / 2; AC (no parent of its length): the
+    # middle's 0.5 + 0.05
+    np.testing.assert_allclose(gain(seqs, u), [0.55, 0.575, 0.5, 0.6, 0.45, 0.55])
+
+
+def test_parent_gain_is_the_sum_without_losses_and_below_it_with_them():
+    """A gain on one objective alone scores as under the sum (the aim's plateau scores it as
+    the parent); a trade scores below the sum; loss_weight 1 is the sum itself."""
+    gain = ParentGain.from_parents(PARENTS, U)
+    aim = ParentAim.from_parents(PARENTS, U)
+    rng = np.random.default_rng(0)
+    seqs = ["".join(rng.choice(list("ACGT"), 4)) for _ in range(200)]
+    u = rng.random((200, 2))
+    assert (gain(seqs, u) <= u.mean(axis=1) + 1e-12).all()
+    one_up = U + np.array([[0.05, 0.0], [0.0, 0.05], [0.05, 0.0]])
+    np.testing.assert_allclose(gain(PARENTS, one_up), one_up.mean(axis=1))
+    np.testing.assert_allclose(aim(PARENTS, one_up), U.mean(axis=1))
+    trade = U + np.array([[-0.1, 0.15], [0.15, -0.1], [0.15, -0.1]])
+    assert (gain(PARENTS, trade) < trade.mean(axis=1) - 1e-6).all()
+    plain = ParentGain.from_parents(PARENTS, U, loss_weight=1.0)
+    np.testing.assert_allclose(plain(seqs, u), u.mean(axis=1))
+
+
+def test_parent_gain_refuses_a_mismatch():
+    with pytest.raises(ConfigError, match="one acquisition vector per parent"):
+        ParentGain.from_parents(PARENTS, U[:2])
+    with pytest.raises(ConfigError, match="finite"):
+        ParentGain.from_parents(PARENTS, np.where(U > 0.8, np.inf, U))
+    for w in (0.5, np.nan):
+        with pytest.raises(ConfigError, match="loss_weight"):
+            ParentGain.from_parents(PARENTS, U, w)
+    with pytest.raises(ConfigError, match=r"shape \(2, 2\)"):
+        ParentGain.from_parents(PARENTS, U)(["AAAT", "CCCT"], U)
 
 
 def test_front_reward_setting_is_validated():
@@ -178,6 +220,52 @@ def test_ehvi_trains_the_front_hops_on_its_own_score(gc_campaign, monkeypatch):
         raise AssertionError("ehvi built a per-parent aim")
 
     monkeypatch.setattr(ParentAim, "from_parents", classmethod(refuse))
-    space, _, data, s = gc_campaign(60, "gfn-edit", 30, front_hops=2, front_reward="per-parent")
-    table = run_round(data, space, 10, dataclasses.replace(s, acquisition="ehvi"), seed=1).table
-    assert len(table) == 10
+    monkeypatch.setattr(ParentGain, "from_parents", classmethod(refuse))
+    for front_reward in ("per-parent", "parent-gain"):
+        space, _, data, s = gc_campaign(60, "gfn-edit", 30, front_hops=2, front_reward=front_reward)
+        ehvi = dataclasses.replace(s, acquisition="ehvi")
+        assert len(run_round(data, space, 10, ehvi, seed=1).table) == 10
+
+
+def test_each_hop_trains_on_the_gain_over_its_own_parents(gc_campaign, monkeypatch):
+    """front_reward = parent-gain: every hop's generator trains on the gain over its own trust
+    region's parents (their sums at the parents, below the sum where an edit trades one
+    objective for another), and the parents change from hop to hop."""
+    from seqdesign.generators.gfn_edit import GFlowNetEditGenerator
+    from seqdesign.loop import run_round
+
+    gains: list[ParentGain] = []
+    real_from = ParentGain.from_parents.__func__  # type: ignore[attr-defined]
+
+    def from_parents(cls, parents, u, loss_weight=3.0):  # type: ignore[no-untyped-def]
+        gains.append(real_from(cls, parents, u, loss_weight))
+        return gains[-1]
+
+    scored: list[np.ndarray] = []
+    real_call = ParentGain.__call__
+
+    def call(self, sequences, u):  # type: ignore[no-untyped-def]
+        scored.append(np.asarray(u))
+        return real_call(self, sequences, u)
+
+    checked: list[tuple[str, ...]] = []
+    real_fit = GFlowNetEditGenerator.fit
+
+    def fit(self, reward, dataset, space, rng):  # type: ignore[no-untyped-def]
+        parents = space.constraints.parents
+        if len(gains) > len(checked):
+            assert gains[len(checked)].parents == parents
+            at_parents = np.asarray(reward(list(parents)))
+            np.testing.assert_allclose(at_parents, gains[len(checked)].u.mean(axis=1))
+            off = np.asarray(reward(_one_edit_of_each(parents)))
+            own_sum = scored[-1].mean(axis=1)
+            assert (off <= own_sum + 1e-9).all() and (off < own_sum - 1e-6).any()
+            checked.append(parents)
+        return real_fit(self, reward, dataset, space, rng)
+
+    monkeypatch.setattr(ParentGain, "from_parents", classmethod(from_parents))
+    monkeypatch.setattr(ParentGain, "__call__", call)
+    monkeypatch.setattr(GFlowNetEditGenerator, "fit", fit)
+    space, _, data, s = gc_campaign(60, "gfn-edit", 30, front_hops=2, front_reward="parent-gain")
+    table = run_round(data, space, 10, s, seed=1).table
+    assert len(table) == 10 and len(checked) == 2 and checked[0] != checked[1]
