@@ -33,7 +33,7 @@ class Scalarization(str, Enum):
     tchebycheff = "tchebycheff"
 
 
-FRONT_REWARDS = ("sum", "per-parent", "parent-gain")
+FRONT_REWARDS = ("parent-gain", "sum", "per-parent")
 """What the edit GFlowNet on the measured front trains on (``[multiobjective] front_reward``)."""
 
 
@@ -56,12 +56,12 @@ class MultiObjectiveSettings:
         hop_oversample: ... and each hop samples this many candidates per proposed sequence (in
             place of the round's ``oversample``): only a small share of a hop's samples lie on
             the predicted front, and those become the next hop's parents and the batch.
-        front_reward: ... and what each hop trains it on: ``sum`` (the equal-weight sum of the
-            per-objective acquisitions, the round's score) or ``per-parent`` (each design by
-            how far along its nearest parent's ray to the ideal point it gets, in the units of
-            the sum, as MOEA/D decomposes a front: :class:`~seqdesign.moacquisition.ParentAim`)
-            or ``parent-gain`` (each design by its gains over its nearest parent, a loss
-            counting 3 times: :class:`~seqdesign.moacquisition.ParentGain`); ``ehvi`` always
+        front_reward: ... and what each hop trains it on: ``parent-gain`` (each design by its
+            gains over its nearest parent, a loss counting 3 times, in the units of the sum:
+            :class:`~seqdesign.moacquisition.ParentGain`), ``sum`` (the equal-weight sum of
+            the per-objective acquisitions, the round's score) or ``per-parent`` (each design
+            by how far along its nearest parent's ray to the ideal point it gets, as MOEA/D
+            decomposes a front: :class:`~seqdesign.moacquisition.ParentAim`); ``ehvi`` always
             trains on its own score.
     """
 
@@ -72,7 +72,7 @@ class MultiObjectiveSettings:
     front_hops: int = 3
     hop_steps: float = 2 / 3
     hop_oversample: int = 60
-    front_reward: str = "sum"
+    front_reward: str = "parent-gain"
 
     def validate(self) -> None:
         try:
