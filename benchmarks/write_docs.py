@@ -73,7 +73,10 @@ def main() -> None:
         "commit 24efeab, moved in two hops per round since commit 1ddfa65 and in three of 2/3 "
         "the steps each since 6d28ffa (`[multiobjective] front_hops`, `hop_steps`; one hop "
         "before 1ddfa65), each hop sampling 60 candidates per design since 1a65a47 "
-        "(`hop_oversample`; 20 before); MOGFN-PC at every length before 24efeab) and `nsga2` "
+        "(`hop_oversample`; 20 before) and training on the gain over its parents since 13b1195 "
+        '(`[multiobjective] front_reward = "parent-gain"`; on the equal-weight sum of the '
+        "per-objective acquisitions before); MOGFN-PC at every length before 24efeab) and "
+        "`nsga2` "
         "(NSGA-II on the proxy). "
         "Every method on the proxy reads k-mer counts besides the one-hot since commit bdf7c3d "
         "(`[proxy] kmer_dims`); presets run at an earlier commit used the one-hot alone\n"
