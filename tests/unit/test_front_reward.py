@@ -227,10 +227,11 @@ def test_ehvi_trains_the_front_hops_on_its_own_score(gc_campaign, monkeypatch):
         assert len(run_round(data, space, 10, ehvi, seed=1).table) == 10
 
 
-def test_each_hop_trains_on_the_gain_over_its_own_parents(gc_campaign, monkeypatch):
-    """front_reward = parent-gain: every hop's generator trains on the gain over its own trust
-    region's parents (their sums at the parents, below the sum where an edit trades one
-    objective for another), and the parents change from hop to hop."""
+@pytest.mark.parametrize("chosen", [{}, {"front_reward": "parent-gain"}], ids=["default", "set"])
+def test_each_hop_trains_on_the_gain_over_its_own_parents(chosen, gc_campaign, monkeypatch):
+    """front_reward = parent-gain (the default): every hop's generator trains on the gain over
+    its own trust region's parents (their sums at the parents, below the sum where an edit
+    trades one objective for another), and the parents change from hop to hop."""
     from seqdesign.generators.gfn_edit import GFlowNetEditGenerator
     from seqdesign.loop import run_round
 
@@ -266,6 +267,6 @@ def test_each_hop_trains_on_the_gain_over_its_own_parents(gc_campaign, monkeypat
     monkeypatch.setattr(ParentGain, "from_parents", classmethod(from_parents))
     monkeypatch.setattr(ParentGain, "__call__", call)
     monkeypatch.setattr(GFlowNetEditGenerator, "fit", fit)
-    space, _, data, s = gc_campaign(60, "gfn-edit", 30, front_hops=2, front_reward="parent-gain")
+    space, _, data, s = gc_campaign(60, "gfn-edit", 30, front_hops=2, **chosen)
     table = run_round(data, space, 10, s, seed=1).table
     assert len(table) == 10 and len(checked) == 2 and checked[0] != checked[1]
