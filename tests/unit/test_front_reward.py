@@ -121,52 +121,72 @@ def _one_edit_of_each(parents: tuple[str, ...]) -> list[str]:
     return [p[:-1] + ("A" if p[-1] != "A" else "C") for p in parents]
 
 
-@pytest.fixture
-def built(monkeypatch) -> list[ParentAim]:  # type: ignore[no-untyped-def]
-    """Every ParentAim the round builds, in order."""
-    aims: list[ParentAim] = []
-    real_from = ParentAim.from_parents.__func__  # type: ignore[attr-defined]
+def _record(monkeypatch, cls):  # type: ignore[no-untyped-def]
+    """Patch ``cls`` (ParentAim or ParentGain) to record what the round builds, in order: the
+    scores, the parents' acquisition vectors each was built from, and the vectors each call
+    scored."""
+    made: list[ParentAim | ParentGain] = []
+    built_u: list[np.ndarray] = []
+    scored: list[np.ndarray] = []
+    real_from = cls.from_parents.__func__
+    real_call = cls.__call__
 
-    def from_parents(cls, parents, u, margin=0.1):  # type: ignore[no-untyped-def]
-        aims.append(real_from(cls, parents, u, margin))
-        return aims[-1]
-
-    monkeypatch.setattr(ParentAim, "from_parents", classmethod(from_parents))
-    return aims
-
-
-def test_each_hop_trains_on_its_own_parents_aim(gc_campaign, monkeypatch, built):
-    """front_reward = per-parent: every hop's generator trains on the aim of its own trust
-    region's parents (at a parent, that parent's sum; off its ray, below the design's own
-    sum), and the parents change from hop to hop."""
-    from seqdesign.generators.gfn_edit import GFlowNetEditGenerator
-    from seqdesign.loop import run_round
-
-    scored: list[np.ndarray] = []  # the acquisition vectors of the aim's last call
-    real_call = ParentAim.__call__
+    def from_parents(c, parents, u, *args):  # type: ignore[no-untyped-def]
+        built_u.append(np.asarray(u))
+        made.append(real_from(c, parents, u, *args))
+        return made[-1]
 
     def call(self, sequences, u):  # type: ignore[no-untyped-def]
         scored.append(np.asarray(u))
         return real_call(self, sequences, u)
 
+    monkeypatch.setattr(cls, "from_parents", classmethod(from_parents))
+    monkeypatch.setattr(cls, "__call__", call)
+    return made, built_u, scored
+
+
+@pytest.fixture
+def built(monkeypatch) -> list[ParentAim]:  # type: ignore[no-untyped-def]
+    """Every ParentAim the round builds, in order."""
+    return _record(monkeypatch, ParentAim)[0]
+
+
+@pytest.mark.parametrize(
+    ("cls", "chosen"),
+    [
+        (ParentAim, {"front_reward": "per-parent"}),
+        (ParentGain, {}),
+        (ParentGain, {"front_reward": "parent-gain"}),
+    ],
+    ids=["per-parent", "default", "parent-gain"],
+)
+def test_each_hop_trains_on_its_own_parents_score(cls, chosen, gc_campaign, monkeypatch):
+    """Scored per parent (parent-gain is the default): every hop's generator trains on the
+    score of its own trust region's parents (at a parent, that parent's sum; off its ray, or
+    where an edit trades one objective for another, below the design's own sum), and the
+    parents change from hop to hop."""
+    from seqdesign.generators.gfn_edit import GFlowNetEditGenerator
+    from seqdesign.loop import run_round
+
+    made, built_u, scored = _record(monkeypatch, cls)
     checked: list[tuple[str, ...]] = []
     real_fit = GFlowNetEditGenerator.fit
 
     def fit(self, reward, dataset, space, rng):  # type: ignore[no-untyped-def]
         parents = space.constraints.parents
-        if len(built) > len(checked):  # an aimed fit: built for this trust region
-            assert built[len(checked)].parents == parents
+        if len(made) > len(checked):  # a per-parent fit: built for this trust region
+            assert made[len(checked)].parents == parents
             at_parents = np.asarray(reward(list(parents)))
             np.testing.assert_allclose(at_parents, scored[-1].mean(axis=1), atol=1e-9)
+            np.testing.assert_allclose(at_parents, built_u[len(checked)].mean(axis=1))
             off = np.asarray(reward(_one_edit_of_each(parents)))
             own_sum = scored[-1].mean(axis=1)
             assert (off <= own_sum + 1e-9).all() and (off < own_sum - 1e-6).any()
             checked.append(parents)
         return real_fit(self, reward, dataset, space, rng)
 
-    monkeypatch.setattr(ParentAim, "__call__", call)
     monkeypatch.setattr(GFlowNetEditGenerator, "fit", fit)
-    space, _, data, s = gc_campaign(60, "gfn-edit", 30, front_hops=2, front_reward="per-parent")
+    space, _, data, s = gc_campaign(60, "gfn-edit", 30, front_hops=2, **chosen)
     table = run_round(data, space, 10, s, seed=1).table
     assert len(table) == 10 and len(checked) == 2 and checked[0] != checked[1]
 
@@ -225,48 +245,3 @@ def test_ehvi_trains_the_front_hops_on_its_own_score(gc_campaign, monkeypatch):
         space, _, data, s = gc_campaign(60, "gfn-edit", 30, front_hops=2, front_reward=front_reward)
         ehvi = dataclasses.replace(s, acquisition="ehvi")
         assert len(run_round(data, space, 10, ehvi, seed=1).table) == 10
-
-
-@pytest.mark.parametrize("chosen", [{}, {"front_reward": "parent-gain"}], ids=["default", "set"])
-def test_each_hop_trains_on_the_gain_over_its_own_parents(chosen, gc_campaign, monkeypatch):
-    """front_reward = parent-gain (the default): every hop's generator trains on the gain over
-    its own trust region's parents (their sums at the parents, below the sum where an edit
-    trades one objective for another), and the parents change from hop to hop."""
-    from seqdesign.generators.gfn_edit import GFlowNetEditGenerator
-    from seqdesign.loop import run_round
-
-    gains: list[ParentGain] = []
-    real_from = ParentGain.from_parents.__func__  # type: ignore[attr-defined]
-
-    def from_parents(cls, parents, u, loss_weight=3.0):  # type: ignore[no-untyped-def]
-        gains.append(real_from(cls, parents, u, loss_weight))
-        return gains[-1]
-
-    scored: list[np.ndarray] = []
-    real_call = ParentGain.__call__
-
-    def call(self, sequences, u):  # type: ignore[no-untyped-def]
-        scored.append(np.asarray(u))
-        return real_call(self, sequences, u)
-
-    checked: list[tuple[str, ...]] = []
-    real_fit = GFlowNetEditGenerator.fit
-
-    def fit(self, reward, dataset, space, rng):  # type: ignore[no-untyped-def]
-        parents = space.constraints.parents
-        if len(gains) > len(checked):
-            assert gains[len(checked)].parents == parents
-            at_parents = np.asarray(reward(list(parents)))
-            np.testing.assert_allclose(at_parents, gains[len(checked)].u.mean(axis=1))
-            off = np.asarray(reward(_one_edit_of_each(parents)))
-            own_sum = scored[-1].mean(axis=1)
-            assert (off <= own_sum + 1e-9).all() and (off < own_sum - 1e-6).any()
-            checked.append(parents)
-        return real_fit(self, reward, dataset, space, rng)
-
-    monkeypatch.setattr(ParentGain, "from_parents", classmethod(from_parents))
-    monkeypatch.setattr(ParentGain, "__call__", call)
-    monkeypatch.setattr(GFlowNetEditGenerator, "fit", fit)
-    space, _, data, s = gc_campaign(60, "gfn-edit", 30, front_hops=2, **chosen)
-    table = run_round(data, space, 10, s, seed=1).table
-    assert len(table) == 10 and len(checked) == 2 and checked[0] != checked[1]
