@@ -153,14 +153,21 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "tfpair",
-            ("tfpair-SIX6-PAX6", "tfpair-KLF1-CRX"),
+            (
+                "tfpair-SIX6-PAX6",
+                "tfpair-KLF1-CRX",
+                "tfpair-FOXC1-SIX6",
+                "tfpair-PAX6-SIX6",
+                "tfpair-CRX-KLF1",
+            ),
             init=200,
             rounds=5,
             n=100,
             methods=MO_METHODS,
-            description="two TF objectives, bind the first and avoid the second (an "
-            "enumerable front): 200 starts from the bottom half of the first, 5 rounds x 100; "
-            "hypervolume above (0.5, 0.5) (bar: hv_fraction >= 0.9, ahead of NSGA-II)",
+            description="every registered TF pair, two objectives: bind the first TF and "
+            "avoid the second (an enumerable front): 200 starts from the bottom half of the "
+            "first, 5 rounds x 100; hypervolume above (0.5, 0.5) (bar: hv_fraction >= 0.9, "
+            "ahead of NSGA-II)",
         ),
         Preset(
             "amp-hydrophobicity",

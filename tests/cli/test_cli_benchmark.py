@@ -156,6 +156,17 @@ def test_mo_presets_default_to_mo_methods(cli):
     assert "tfpair" in res.stdout and "amp-hydrophobicity" in res.stdout
 
 
+def test_tfpair_preset_runs_every_registered_pair():
+    """The page reports every pair we ship, the hard ones too, not a chosen few."""
+    from seqdesign.benchmark import PRESETS
+    from seqdesign.oracles import get_oracle
+    from seqdesign.oracles.tf_pair import PAIRS
+
+    tasks = PRESETS["tfpair"].tasks
+    assert sorted(tasks) == sorted(f"tfpair-{a}-{b}" for a, b in PAIRS)
+    assert all(get_oracle(t).name == t for t in tasks)
+
+
 def test_unknown_executor_and_stray_address_are_errors(cli, assert_user_error, tmp_path):
     out = tmp_path / "b"
     res = cli("benchmark", "--task", "tiny", "--executor", "slurm", "--out-dir", out)
