@@ -153,13 +153,7 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "tfpair",
-            (
-                "tfpair-SIX6-PAX6",
-                "tfpair-KLF1-CRX",
-                "tfpair-FOXC1-SIX6",
-                "tfpair-PAX6-SIX6",
-                "tfpair-CRX-KLF1",
-            ),
+            ("tfpair-*",),
             init=200,
             rounds=5,
             n=100,

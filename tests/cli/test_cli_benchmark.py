@@ -158,11 +158,11 @@ def test_mo_presets_default_to_mo_methods(cli):
 
 def test_tfpair_preset_runs_every_registered_pair():
     """The page reports every pair we ship, the hard ones too, not a chosen few."""
-    from seqdesign.benchmark import PRESETS
-    from seqdesign.oracles import get_oracle
+    from seqdesign.benchmark import PRESETS, resolve_tasks
+    from seqdesign.oracles import get_oracle, names
     from seqdesign.oracles.tf_pair import PAIRS
 
-    tasks = PRESETS["tfpair"].tasks
+    tasks = resolve_tasks(PRESETS["tfpair"].tasks, names())
     assert sorted(tasks) == sorted(f"tfpair-{a}-{b}" for a, b in PAIRS)
     assert all(get_oracle(t).name == t for t in tasks)
 
