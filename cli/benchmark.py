@@ -29,7 +29,8 @@ METHODS_HELP = (
     "uniform recombination of the top 10% measured), random (uniform unseen sequences, no "
     "proxy); for several objectives mogfn (the default of round: MOGFN-PC, or edits of the "
     "measured front from length 24), mogfn-pc (pinned), mogfn-edit (preference-conditioned "
-    "edits, pinned) and nsga2."
+    "edits, pinned), nsga2 (NSGA-II on the proxy) and nsga2-free (model-free NSGA-II: each "
+    "round one generation bred from the measured sequences by Pareto rank and crowding)."
 )
 
 
@@ -46,7 +47,7 @@ def benchmark_command(
         typer.Option(
             "--methods",
             help=METHODS_HELP + " Default: the preset's (gfn,adalead,evolution,random for one "
-            "objective; mogfn,nsga2,evolution,random for several).",
+            "objective; mogfn,nsga2,nsga2-free,evolution,random for several).",
         ),
     ] = None,
     seeds: Annotated[

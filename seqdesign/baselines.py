@@ -1,10 +1,12 @@
 """Model-free baselines of BENCHMARKS.md: they propose without a proxy.
 
 ``random`` draws uniform valid sequences that are not yet measured; ``evolution`` mutates
-(about 1/L per site) and recombines (uniform crossover) the top 10% of the measured sequences.
-Both return a :class:`~seqdesign.loop.RoundResult` so a simulated campaign can run them in
+(about 1/L per site) and recombines (uniform crossover) the top 10% of the measured sequences;
+``nsga2-free`` is NSGA-II (Deb et al. 2002) run by the lab: each round is one generation bred
+from the measured sequences by Pareto rank and crowding distance. Each returns a :class:`~seqdesign.loop.RoundResult` so a simulated campaign can run them in
 place of :func:`~seqdesign.loop.run_round`. The model-guided evolution (AdaLead-style, on the
-proxy) is the ``evolution`` *generator* of ``round``; these are the yardsticks below it.
+proxy) is the ``evolution`` *generator* of ``round``; these are the yardsticks below it, and ``nsga2`` (NSGA-II on the proxy) is the model-guided counterpart
+of ``nsga2-free``.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ import numpy as np
 import pandas as pd
 
 from seqdesign.dataset import Dataset
+from seqdesign.encoding import decode_tokens, encode_tokens
 from seqdesign.errors import ConfigError, SpaceTooSmallError
+from seqdesign.generators.nsga2 import offspring
 from seqdesign.loop import ENUMERATE_LIMIT, Objective, RoundResult
+from seqdesign.multiobjective import front_order
 from seqdesign.space import SequenceSpace
 
-MODEL_FREE = ("random", "evolution")
+MODEL_FREE = ("random", "evolution", "nsga2-free")
 """Names of the model-free baselines."""
 
 PARENT_FRACTION = 0.1
@@ -38,7 +43,7 @@ def propose_model_free(
     """``n`` new valid sequences, not in ``dataset``, from a model-free baseline.
 
     Args:
-        method: ``random`` or ``evolution``.
+        method: ``random``, ``evolution`` or ``nsga2-free``.
         dataset: the sequences measured so far (evolution's parents come from it).
         space: the sequences allowed.
         n: the batch size.
@@ -57,6 +62,8 @@ def propose_model_free(
         chosen = _random_unseen(space, n, seen, rng)
     elif method == "evolution":
         chosen = _evolve(dataset, space, n, seen, rng, objectives)
+    elif method == "nsga2-free":
+        chosen = _nsga2(dataset, space, n, seen, rng, objectives)
     else:
         raise ConfigError(f"unknown model-free method {method!r}; expected one of {MODEL_FREE}")
     table = pd.DataFrame(
@@ -133,5 +140,44 @@ def _evolve(
             if len(chosen) == n:
                 return list(chosen)
     # the parents' neighbourhood is exhausted: fill with uniform sequences
+    rest = _random_unseen(space, n - len(chosen), seen | set(chosen), rng)
+    return list(chosen) + rest
+
+
+def _nsga2(
+    dataset: Dataset,
+    space: SequenceSpace,
+    n: int,
+    seen: set[str],
+    rng: np.random.Generator,
+    objectives: list[Objective] | None,
+) -> list[str]:
+    """One NSGA-II generation bred from the measured data, with no model.
+
+    The population is the ``n`` best measured sequences, front by front and most isolated first
+    within a front (NSGA-II's elitist cut over everything measured so far); its children
+    (binary tournaments on rank and crowding, uniform crossover, ~1/L point mutations:
+    :func:`~seqdesign.generators.nsga2.offspring`) that are valid and unseen are the batch,
+    in the order they were bred.
+    """
+    objectives = objectives or [Objective(o) for o in dataset.objectives]
+    signs = np.array([1.0 if o.maximize else -1.0 for o in objectives])
+    y = dataset.labels * signs  # (N, K) maximized
+    ok = ~np.isnan(y).any(axis=1) & np.array([space.contains(q) for q in dataset.sequences])
+    idx = np.flatnonzero(ok)
+    if idx.size < 2:
+        return _random_unseen(space, n, seen, rng)
+    keep = idx[front_order(y[idx], n)]
+    alphabet = space.alphabet
+    pop = encode_tokens([dataset.sequences[i] for i in keep], alphabet, space.max_len)  # (P, L)
+    chosen: dict[str, None] = {}
+    for _ in range(200):
+        children = decode_tokens(offspring(pop, y[keep], rng, len(alphabet)), alphabet)
+        for q in children:
+            if q not in seen and q not in chosen and space.contains(q):
+                chosen.setdefault(q)
+                if len(chosen) == n:
+                    return list(chosen)
+    # the population's neighbourhood is exhausted: fill with uniform sequences
     rest = _random_unseen(space, n - len(chosen), seen | set(chosen), rng)
     return list(chosen) + rest

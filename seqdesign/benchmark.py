@@ -46,6 +46,7 @@ METHODS: dict[str, str | None] = {
     "nsga2": "nsga2",
     "adalead": "evolution",
     "evolution": None,
+    "nsga2-free": None,
     "random": None,
 }
 DEFAULT_METHODS = ("gfn", "adalead", "evolution", "random")
@@ -90,7 +91,7 @@ class Preset:
     methods: tuple[str, ...] = DEFAULT_METHODS
 
 
-MO_METHODS = ("mogfn", "nsga2", "evolution", "random")
+MO_METHODS = ("mogfn", "nsga2", "nsga2-free", "evolution", "random")
 """Default methods of the presets with several objectives."""
 
 PRESETS: dict[str, Preset] = {

@@ -60,7 +60,7 @@ class NSGA2Generator:
         pool: dict[str, np.ndarray] = {}
         used = 0
         while used < s.queries:
-            children = self._offspring(pop, pop_y, rng, a)
+            children = offspring(pop, pop_y, rng, a, s.mutation_rate)
             seqs = decode_tokens(children, space.alphabet)
             c_y = np.asarray(reward(seqs), dtype=np.float64)
             used += len(seqs)
@@ -75,36 +75,6 @@ class NSGA2Generator:
         self.pool_ = pool
         return self
 
-    def _offspring(
-        self, pop: np.ndarray, pop_y: np.ndarray, rng: np.random.Generator, a: int
-    ) -> np.ndarray:
-        n, lmax = pop.shape
-        rank = pareto_ranks(pop_y)
-        crowd = np.zeros(n)
-        for r in np.unique(rank):
-            crowd[rank == r] = crowding_distance(pop_y[rank == r])
-
-        def tournament() -> np.ndarray:
-            i, j = rng.integers(0, n, size=(2, n))
-            better_i = (rank[i] < rank[j]) | ((rank[i] == rank[j]) & (crowd[i] >= crowd[j]))
-            return np.where(better_i, i, j)
-
-        p1, p2 = pop[tournament()], pop[tournament()]
-        length = (p1 < a).sum(axis=1)  # (n,)
-        cross = np.asarray(rng.random(n) < CROSSOVER)  # (n,) which children mix two parents
-        mix = (rng.random((n, lmax)) < 0.5) & cross[:, None]
-        same_len = ((p2 < a).sum(axis=1) == length)[:, None]
-        child = np.where(mix & same_len, p2, p1)
-        inside = np.arange(lmax)[None, :] < length[:, None]
-        if self.settings.mutation_rate > 0:
-            rate = np.full((n, 1), self.settings.mutation_rate)
-        else:
-            rate = 1.0 / np.maximum(length, 1)[:, None]  # (n, 1): 1/L
-        hit = (rng.random((n, lmax)) < rate) & inside
-        hit[np.arange(n), rng.integers(0, np.maximum(length, 1))] = True
-        child = np.where(hit, (child + rng.integers(1, a, size=(n, lmax))) % a, child)
-        return np.where(inside, child, a)
-
     def sample(self, n: int, rng: np.random.Generator) -> list[str]:
         """The ``n`` best children found, front by front (most isolated first in a front)."""
         del rng
@@ -115,3 +85,51 @@ class NSGA2Generator:
             return []
         order = front_order(np.stack([self.pool_[q] for q in seqs]), n)
         return [seqs[i] for i in order]
+
+
+def offspring(
+    pop: np.ndarray, pop_y: np.ndarray, rng: np.random.Generator, a: int, mutation_rate: float = 0.0
+) -> np.ndarray:
+    """One generation of NSGA-II children: tournaments, uniform crossover, point mutations.
+
+    Binary tournaments on (Pareto rank, crowding distance) pick two parents per child; with
+    probability :data:`CROSSOVER` the child takes each site from either parent (parents of equal
+    length only), then each site mutates with probability ``mutation_rate`` (0: 1/L), at least
+    one per child.
+
+    Args:
+        pop: (P, L) integer tokens of the population, padded with ``a``.
+        pop_y: (P, K) their values, maximized.
+        rng: the random generator.
+        a: the alphabet size (also the padding token).
+        mutation_rate: per-site mutation probability; 0 means 1/L of each child's length.
+
+    Returns:
+        (P, L) the children's tokens, padded like ``pop`` (each keeps its first parent's length).
+    """
+    n, lmax = pop.shape
+    rank = pareto_ranks(pop_y)
+    crowd = np.zeros(n)
+    for r in np.unique(rank):
+        crowd[rank == r] = crowding_distance(pop_y[rank == r])
+
+    def tournament() -> np.ndarray:
+        i, j = rng.integers(0, n, size=(2, n))
+        better_i = (rank[i] < rank[j]) | ((rank[i] == rank[j]) & (crowd[i] >= crowd[j]))
+        return np.where(better_i, i, j)
+
+    p1, p2 = pop[tournament()], pop[tournament()]
+    length = (p1 < a).sum(axis=1)  # (n,)
+    cross = np.asarray(rng.random(n) < CROSSOVER)  # (n,) which children mix two parents
+    mix = (rng.random((n, lmax)) < 0.5) & cross[:, None]
+    same_len = ((p2 < a).sum(axis=1) == length)[:, None]
+    child = np.where(mix & same_len, p2, p1)
+    inside = np.arange(lmax)[None, :] < length[:, None]
+    if mutation_rate > 0:
+        rate = np.full((n, 1), mutation_rate)
+    else:
+        rate = 1.0 / np.maximum(length, 1)[:, None]  # (n, 1): 1/L
+    hit = (rng.random((n, lmax)) < rate) & inside
+    hit[np.arange(n), rng.integers(0, np.maximum(length, 1))] = True
+    child = np.where(hit, (child + rng.integers(1, a, size=(n, lmax))) % a, child)
+    return np.where(inside, child, a)

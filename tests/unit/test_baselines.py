@@ -19,7 +19,7 @@ def _data(seqs, ys):
     )
 
 
-@pytest.mark.parametrize("method", ["random", "evolution"])
+@pytest.mark.parametrize("method", ["random", "evolution", "nsga2-free"])
 def test_proposals_are_valid_unseen_and_distinct(method):
     space = SequenceSpace(DNA, 6, 6)
     rng = np.random.default_rng(0)
@@ -47,6 +47,33 @@ def test_evolution_children_descend_from_the_best():
     assert np.median(d) < 20
     d_random = nearest(space.random(50, np.random.default_rng(3)), top)
     assert np.median(d) < np.median(d_random) - 3
+
+
+@pytest.mark.parametrize("maximize", [True, False])
+def test_nsga2_free_breeds_from_the_measured_front(maximize):
+    from seqdesign.loop import Objective
+
+    space = SequenceSpace(PROTEIN, 30, 30)
+    seqs = space.random(100, np.random.default_rng(0))
+    # the first 10 trade one objective for the other; the other 90 sit below them all
+    ys = [(float(i), float(9 - i)) for i in range(10)] + [(-1.0, -1.0)] * 90
+    data = Dataset.from_records(
+        [(f"s{i}", q, {"a": y[0], "b": y[1]}) for i, (q, y) in enumerate(zip(seqs, ys))],
+        ["a", "b"],
+    )
+    objectives = [Objective("a", maximize), Objective("b", maximize)]
+    res = propose_model_free(
+        "nsga2-free", data, space, 10, np.random.default_rng(2), objectives=objectives
+    )
+    out = res.table["sequence"].tolist()
+    assert len(out) == 10 == len(set(out)) and not set(out) & set(seqs)
+    # the population is the 10 best front by front: the trade-off set when maximized, 10 of
+    # the others when minimized; crossover of two parents + ~1 mutation stays near them
+    d = np.median(nearest(out, seqs[:10]))
+    if maximize:
+        assert d < 20
+    else:
+        assert d >= 25
 
 
 def test_minimized_objectives_choose_the_other_end():
