@@ -31,6 +31,7 @@ from seqdesign.generators.gfn_edit import around
 from seqdesign.gflownet.edits import substitution_parents
 from seqdesign.metrics import campaign_metrics
 from seqdesign.moacquisition import MultiObjectiveAcquisition, ParentAim, ParentGain
+from seqdesign.motifs import reverse_complement
 from seqdesign.multiobjective import front_order, hypervolume, pareto_ranks
 from seqdesign.proxy.ensemble import DeepEnsemble, Posterior
 from seqdesign.select import eligible, select_diverse
@@ -236,6 +237,8 @@ def run_round(
             f"found only {len(pool)} valid unseen sequences for a batch of {n}; widen the length "
             "range" + _constraint_hint(space) + " or ask for fewer"
         )
+    if proxy.symmetric_:
+        pool, scores = one_strand(pool, scores, seen, space, n)
     min_distance = settings.selection.resolve(space)
     if multi is None:
         picks = select_diverse(pool, scores, n, min_distance)
@@ -251,6 +254,25 @@ def run_round(
         chosen, scores[picks], post, objectives, signs, scale, measured, round_index
     )
     return RoundResult(table, dict(proxy.metrics_), time.perf_counter() - t0)
+
+
+def one_strand(
+    pool: list[str], scores: np.ndarray, seen: set[str], space: SequenceSpace, n: int
+) -> tuple[list[str], np.ndarray]:
+    """The candidates (best first) less those whose reverse complement is measured, excluded or
+    a better candidate: for a proxy that reads both strands as one molecule, they are designs
+    already made. All of them when fewer than ``n`` would be left."""
+    kept: set[str] = set()
+    keep = []
+    for i, q in enumerate(pool):
+        rc = reverse_complement(q, space.alphabet)
+        if rc in seen or rc in kept:
+            continue
+        kept.add(q)
+        keep.append(i)
+    if len(keep) < n:
+        return pool, scores
+    return [pool[i] for i in keep], scores[keep]
 
 
 def front_region(

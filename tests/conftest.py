@@ -217,7 +217,8 @@ def gc_campaign() -> Callable[..., tuple]:
             [(f"s{i}", q, {"g": q.count("G"), "c": q.count("C")}) for i, q in enumerate(seqs)]
         )
         table = {
-            "proxy": {"members": 2, "hidden": 16, "max_steps": proxy_steps},
+            # counts of one strand's letters: G of a sequence is C of its reverse complement
+            "proxy": {"members": 2, "hidden": 16, "max_steps": proxy_steps, "symmetry": "none"},
             "gflownet": {"steps": 30, "trust_parents": 4},
             "multiobjective": mo,
         }

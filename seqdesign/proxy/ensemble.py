@@ -9,6 +9,15 @@ Member m holds out fold m of the labeled data for early stopping, so every label
 held out by exactly one member: its out-of-fold prediction gives an honest held-out Spearman
 correlation, and the share of held-out labels inside (that prediction ± 2 ensemble std) is the
 calibration we report.
+
+A double-stranded DNA molecule reads the same from either strand: where what is measured is
+such a molecule (a transcription factor binding a probe), a sequence and its reverse complement
+are one design and score alike. ``symmetry = "reverse-complement"`` builds that in: every
+member predicts the mean of its outputs on the sequence and on its reverse complement, and a
+sequence and its reverse complement always fall in the same held-out fold. ``"auto"`` (the
+default) fits DNA both ways on the same folds and keeps the fit with the higher held-out
+Spearman correlation (mean over objectives), so the data decide; other alphabets are fit as
+they read.
 """
 
 from __future__ import annotations
@@ -25,9 +34,13 @@ from seqdesign.alphabet import Alphabet
 from seqdesign.dataset import Dataset
 from seqdesign.encoding import encode_tokens, one_hot
 from seqdesign.errors import ConfigError, InputError, NotFittedError, TrainingError
+from seqdesign.motifs import reverse_complement
 from seqdesign.proxy.nets import ARCHITECTURES
 
 log = logging.getLogger(__name__)
+
+SYMMETRIES = ("auto", "none", "reverse-complement")
+"""``[proxy] symmetry`` values: see the module docstring."""
 
 
 @dataclass(frozen=True)
@@ -45,11 +58,16 @@ class ProxySettings:
     patience: int = 10
     eval_every: int = 50
     kmer_dims: int = 512  # mlp: also count every k-mer with A^k <= this (0: one-hot only)
+    symmetry: str = "auto"  # DNA: "auto" tries reverse-complement invariance; "none"; or forced
 
     def validate(self) -> None:
         if self.arch not in ARCHITECTURES:
             raise ConfigError(
                 f"proxy.arch must be one of {', '.join(ARCHITECTURES)}, got {self.arch!r}"
+            )
+        if self.symmetry not in SYMMETRIES:
+            raise ConfigError(
+                f"proxy.symmetry must be one of {', '.join(SYMMETRIES)}, got {self.symmetry!r}"
             )
         if self.members < 2:
             raise ConfigError(f"proxy.members must be >= 2 for an uncertainty, got {self.members}")
@@ -91,6 +109,12 @@ class DeepEnsemble:
         device: torch device to train and predict on.
     """
 
+    model_: torch.nn.Module
+    steps_: int
+    std_scale_: float
+    metrics_: dict[str, float]
+    symmetric_: bool
+
     def __init__(self, settings: ProxySettings | None = None, device: str = "cpu") -> None:
         self.settings = settings or ProxySettings()
         self.device = torch.device(device)
@@ -122,24 +146,106 @@ class DeepEnsemble:
             )
         seqs = [q for q, k in zip(dataset.sequences, keep) if k]
         y = y[keep]
-        n, k = y.shape
+        k = y.shape[1]
         self.alphabet_, self.max_len_, self.objectives_ = alphabet, max_len, dataset.objectives
         self.y_mean_ = np.nanmean(y, axis=0)
         sd = np.nanstd(y, axis=0)
         self.y_std_ = np.where(sd > 0, sd, 1.0)
         z = (y - self.y_mean_) / self.y_std_  # (N, K), NaN where unmeasured
 
-        m = s.members
+        options = self._symmetries(alphabet)
+        tokens = self._tokens(seqs, alphabet, max_len, rc=False)
+        rc_tokens = self._tokens(seqs, alphabet, max_len, rc=True) if any(options) else None
+        target = torch.as_tensor(np.nan_to_num(z), dtype=torch.float32, device=self.device)
+        mask = torch.as_tensor(~np.isnan(z), dtype=torch.float32, device=self.device)
+        fold: np.ndarray | None = None
+        fits = []  # (held-out score, learned state) per fit
+        for i, symmetric in enumerate(options):
+            tick = None if on_step is None else _offset(on_step, i, s.max_steps, len(options))
+            self.symmetric_ = symmetric
+            fold = self._train(
+                seqs, tokens, rc_tokens if symmetric else None, target, mask, k, fold, rng, tick
+            )
+            self.std_scale_ = 1.0
+            self.metrics_ = self._heldout_metrics(seqs, y, fold) if fold[0] >= 0 else {}
+            score = float(np.nan_to_num(self.metrics_.pop("_mean_spearman", np.nan), nan=-2.0))
+            fits.append((score, (self.model_, self.steps_, self.std_scale_, self.metrics_)))
+        # the invariant fit only when it predicts held-out data strictly better
+        best = max(range(len(fits)), key=lambda j: (fits[j][0], -j))
+        self.symmetric_ = options[best]
+        self.model_, self.steps_, self.std_scale_, self.metrics_ = fits[best][1]
+        if self.metrics_ and (len(options) > 1 or self.symmetric_):
+            self.metrics_["reverse_complement"] = float(self.symmetric_)
+        log.debug(
+            "proxy: %d members, %d steps%s; held-out spearman %.3f, coverage(±2sd) %.2f",
+            s.members,
+            self.steps_,
+            ", reverse-complement invariant" if self.symmetric_ else "",
+            self.metrics_.get("heldout_spearman", float("nan")),
+            self.metrics_.get("heldout_coverage_2sd", float("nan")),
+        )
+        return self
+
+    def _symmetries(self, alphabet: Alphabet) -> list[bool]:
+        """The fits to try: reverse-complement invariant or not (``auto``: both, for DNA)."""
+        dna = set(alphabet.letters) == set("ACGT")
+        sym = self.settings.symmetry
+        if sym == "reverse-complement":
+            if not dna:
+                raise ConfigError(
+                    "proxy.symmetry = 'reverse-complement' needs the DNA alphabet (ACGT), "
+                    f"got {alphabet.name!r}"
+                )
+            return [True]
+        return [False, True] if sym == "auto" and dna else [False]
+
+    def _tokens(self, seqs: list[str], alphabet: Alphabet, max_len: int, rc: bool) -> torch.Tensor:
+        """(N, L) tokens of ``seqs`` (of their reverse complements when ``rc``)."""
+        if rc:
+            seqs = [reverse_complement(q, alphabet) for q in seqs]
+        return torch.as_tensor(encode_tokens(seqs, alphabet, max_len), device=self.device)
+
+    def _folds(self, seqs: list[str], rng: np.random.Generator, grouped: bool) -> np.ndarray:
+        """(N,) the member that holds each sequence out (-1 everywhere: too few to hold out).
+
+        ``grouped``: a sequence and its reverse complement share a fold (no leak between them).
+        """
+        n, m = len(seqs), self.settings.members
+        if n < 2 * m:
+            return np.full(n, -1)
+        if not grouped:
+            return rng.permutation(n) % m
+        keys = [min(q, reverse_complement(q, self.alphabet_)) for q in seqs]
+        groups = {key: i for i, key in enumerate(dict.fromkeys(keys))}
+        of_group = rng.permutation(len(groups)) % m
+        return of_group[[groups[key] for key in keys]]
+
+    def _train(
+        self,
+        seqs: list[str],
+        tokens: torch.Tensor,
+        rc_tokens: torch.Tensor | None,
+        target: torch.Tensor,
+        mask: torch.Tensor,
+        k: int,
+        fold: np.ndarray | None,
+        rng: np.random.Generator,
+        on_step: Callable[[int, int], None] | None,
+    ) -> np.ndarray:
+        """Train fresh members (reverse-complement invariant when ``rc_tokens`` is given).
+
+        Returns:
+            The folds used (drawn here when ``fold`` is None).
+        """
+        s = self.settings
+        m, alphabet, max_len = s.members, self.alphabet_, self.max_len_
         gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
         extra = {"kmer_dims": s.kmer_dims} if s.arch == "mlp" else {}
         self.model_ = ARCHITECTURES[s.arch](
             m, max_len, len(alphabet), k, s.hidden, s.layers, gen, **extra
         ).to(self.device)
-        tokens = torch.as_tensor(encode_tokens(seqs, alphabet, max_len), device=self.device)
-        target = torch.as_tensor(np.nan_to_num(z), dtype=torch.float32, device=self.device)
-        mask = torch.as_tensor(~np.isnan(z), dtype=torch.float32, device=self.device)
-
-        fold = rng.permutation(n) % m if n >= 2 * m else np.full(n, -1)  # -1: no held-out data
+        if fold is None:
+            fold = self._folds(seqs, rng, grouped=len(self._symmetries(alphabet)) > 1)
         train_idx = [np.flatnonzero(fold != j) for j in range(m)]
         val_idx = [np.flatnonzero(fold == j) for j in range(m)]
         opt = torch.optim.Adam(self.model_.parameters(), lr=s.lr, weight_decay=s.weight_decay)
@@ -158,8 +264,7 @@ class DeepEnsemble:
                 np.stack([o[cursor : cursor + batch] for o in orders]), device=self.device
             )
             cursor += batch
-            x = one_hot(tokens[idx], len(alphabet))  # (M, B, L, A)
-            pred = self.model_(x)  # (M, B, K)
+            pred = self._predict(tokens, rc_tokens, idx)  # (M, B, K)
             err = (pred - target[idx]) ** 2 * mask[idx]
             loss = err.sum() / mask[idx].sum().clamp(min=1.0)
             if not torch.isfinite(loss):
@@ -171,7 +276,7 @@ class DeepEnsemble:
                 on_step(step, s.max_steps)
             if fold[0] < 0 or step % s.eval_every:
                 continue
-            losses = self._member_val_losses(tokens, target, mask, val_idx)
+            losses = self._member_val_losses(tokens, rc_tokens, target, mask, val_idx)
             improved = False
             for j, v in enumerate(losses):
                 if v < best[j] - 1e-6:
@@ -189,20 +294,23 @@ class DeepEnsemble:
         self.steps_ = step
         if on_step is not None and step < s.max_steps:
             on_step(s.max_steps, s.max_steps)  # stopped early: the bar ends full
-        self.std_scale_ = 1.0
-        self.metrics_ = self._heldout_metrics(seqs, y, fold) if fold[0] >= 0 else {}
-        log.debug(
-            "proxy: %d members, %d steps; held-out spearman %.3f, coverage(±2sd) %.2f",
-            m,
-            step,
-            self.metrics_.get("heldout_spearman", float("nan")),
-            self.metrics_.get("heldout_coverage_2sd", float("nan")),
-        )
-        return self
+        return fold
+
+    def _predict(
+        self, tokens: torch.Tensor, rc_tokens: torch.Tensor | None, idx: torch.Tensor
+    ) -> torch.Tensor:
+        """Member m's output on ``tokens[idx[m]]`` (M, V) -> (M, V, K); with ``rc_tokens``, the
+        mean of the outputs on both strands."""
+        a = len(self.alphabet_)
+        out = self.model_(one_hot(tokens[idx], a))
+        if rc_tokens is not None:
+            out = 0.5 * (out + self.model_(one_hot(rc_tokens[idx], a)))
+        return out
 
     def _member_val_losses(
         self,
         tokens: torch.Tensor,
+        rc_tokens: torch.Tensor | None,
         target: torch.Tensor,
         mask: torch.Tensor,
         val_idx: list[np.ndarray],
@@ -210,18 +318,22 @@ class DeepEnsemble:
         size = min(len(v) for v in val_idx)
         idx = torch.as_tensor(np.stack([v[:size] for v in val_idx]), device=self.device)  # (M, V)
         with torch.no_grad():
-            pred = self._forward_chunks(tokens, idx)
+            pred = self._forward_chunks(tokens, idx, rc_tokens)
             err = ((pred - target[idx]) ** 2 * mask[idx]).sum(dim=(1, 2))
             cnt = mask[idx].sum(dim=(1, 2)).clamp(min=1.0)
         return (err / cnt).tolist()
 
     def _forward_chunks(
-        self, tokens: torch.Tensor, idx: torch.Tensor, chunk: int = 2048
+        self,
+        tokens: torch.Tensor,
+        idx: torch.Tensor,
+        rc_tokens: torch.Tensor | None = None,
+        chunk: int = 2048,
     ) -> torch.Tensor:
         """Member m's prediction on ``tokens[idx[m]]``: idx (M, V) -> (M, V, K), standardized units."""
         self.model_.eval()
         outs = [
-            self.model_(one_hot(tokens[idx[:, i : i + chunk]], len(self.alphabet_)))
+            self._predict(tokens, rc_tokens, idx[:, i : i + chunk])
             for i in range(0, idx.shape[1], chunk)
         ]
         self.model_.train()
@@ -235,6 +347,12 @@ class DeepEnsemble:
         std = post.std(axis=0, ddof=1)
         ok = ~np.isnan(y[:, 0])
         rho = spearmanr(oof[ok, 0], y[ok, 0]).statistic if ok.sum() > 2 else float("nan")
+        rhos = []  # every objective's, for the choice between fits
+        for j in range(y.shape[1]):
+            has = ~np.isnan(y[:, j])
+            if has.sum() > 2:
+                rhos.append(spearmanr(oof[has, j], y[has, j]).statistic)
+        mean_rho = float(np.nanmean(rhos)) if rhos and np.isfinite(rhos).any() else float("nan")
         ratio = np.abs(y[ok, 0] - oof[ok, 0]) / np.maximum(std[ok, 0], 1e-12)
         # post-hoc recalibration: scale the members' spread so that ±2 std covers 95% of the
         # held-out residuals (Kuleshov et al. 2018); the raw coverage is what we report
@@ -243,6 +361,7 @@ class DeepEnsemble:
             "heldout_spearman": float(rho) if np.isfinite(rho) else float("nan"),
             "heldout_coverage_2sd": float((ratio <= 2).mean()) if ok.any() else float("nan"),
             "std_scale": self.std_scale_,
+            "_mean_spearman": mean_rho,
         }
 
     def posterior(self, seqs: list[str]) -> Posterior:
@@ -259,8 +378,20 @@ class DeepEnsemble:
         tokens = torch.as_tensor(
             encode_tokens(seqs, self.alphabet_, self.max_len_), device=self.device
         )
+        rc = self._tokens(seqs, self.alphabet_, self.max_len_, rc=True) if self.symmetric_ else None
         idx = torch.arange(len(seqs), device=self.device).expand(m, -1)
         with torch.no_grad():
-            z = self._forward_chunks(tokens, idx).double().cpu().numpy()  # (M, N, K)
+            z = self._forward_chunks(tokens, idx, rc).double().cpu().numpy()  # (M, N, K)
         z = z.mean(axis=0) + self.std_scale_ * (z - z.mean(axis=0))  # recalibrated spread
         return Posterior(z * self.y_std_ + self.y_mean_)
+
+
+def _offset(
+    on_step: Callable[[int, int], None], i: int, steps: int, fits: int
+) -> Callable[[int, int], None]:
+    """Fit ``i`` of ``fits`` reports its steps on one bar over all of them."""
+
+    def tick(step: int, _total: int) -> None:
+        on_step(i * steps + step, fits * steps)
+
+    return tick
