@@ -12,6 +12,7 @@ of ``nsga2-free``.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -95,14 +96,18 @@ def _random_unseen(
     raise SpaceTooSmallError(f"random: found only {len(chosen)} unseen sequences for {n}")
 
 
+def _maximized(dataset: Dataset, objectives: list[Objective] | None) -> np.ndarray:
+    """(N, K) the labels, each objective turned to be maximized (default: all are)."""
+    objectives = objectives or [Objective(o) for o in dataset.objectives]
+    return dataset.labels * np.array([1.0 if o.maximize else -1.0 for o in objectives])
+
+
 def _ranking_score(dataset: Dataset, objectives: list[Objective] | None) -> np.ndarray:
     """(N,) one maximized score per measured sequence (NaN rows get -inf)."""
-    labels = dataset.labels
-    objectives = objectives or [Objective(o) for o in dataset.objectives]
-    signs = np.array([1.0 if o.maximize else -1.0 for o in objectives])
+    labels = _maximized(dataset, objectives)
     with np.errstate(all="ignore"):
         z = (labels - np.nanmean(labels, axis=0)) / (np.nanstd(labels, axis=0) + 1e-12)
-        score = np.nanmean(z * signs, axis=1)
+        score = np.nanmean(z, axis=1)
     return np.where(np.isnan(score), -np.inf, score)
 
 
@@ -124,22 +129,38 @@ def _evolve(
     order = idx[np.argsort(-score[idx], kind="stable")][:k]
     parents = [dataset.sequences[i] for i in order]
     letters = space.alphabet.letters
+
+    def children() -> Iterator[list[str]]:
+        for _ in range(200 * n):
+            a, b = (parents[i] for i in rng.choice(len(parents), size=2, replace=False))
+            child = list(a)
+            take_b = rng.random(min(len(a), len(b))) < 0.5
+            for j in np.flatnonzero(take_b):
+                child[j] = b[j]
+            for j in np.flatnonzero(rng.random(len(child)) < 1.0 / len(child)):
+                others = letters.replace(child[j], "")
+                child[j] = others[rng.integers(len(others))]
+            yield ["".join(child)]
+
+    return _first_new(children(), space, n, seen, rng)
+
+
+def _first_new(
+    batches: Iterator[list[str]],
+    space: SequenceSpace,
+    n: int,
+    seen: set[str],
+    rng: np.random.Generator,
+) -> list[str]:
+    """The first ``n`` distinct valid unseen sequences of ``batches`` (drawn lazily, no more than
+    needed); when they run out (the parents' neighbourhood is exhausted), uniform ones."""
     chosen: dict[str, None] = {}
-    for _ in range(200 * n):
-        a, b = (parents[i] for i in rng.choice(len(parents), size=2, replace=False))
-        child = list(a)
-        take_b = rng.random(min(len(a), len(b))) < 0.5
-        for j in np.flatnonzero(take_b):
-            child[j] = b[j]
-        for j in np.flatnonzero(rng.random(len(child)) < 1.0 / len(child)):
-            others = letters.replace(child[j], "")
-            child[j] = others[rng.integers(len(others))]
-        q = "".join(child)
-        if q not in seen and q not in chosen and space.contains(q):
-            chosen.setdefault(q)
-            if len(chosen) == n:
-                return list(chosen)
-    # the parents' neighbourhood is exhausted: fill with uniform sequences
+    for batch in batches:
+        for q in batch:
+            if q not in seen and q not in chosen and space.contains(q):
+                chosen.setdefault(q)
+                if len(chosen) == n:
+                    return list(chosen)
     rest = _random_unseen(space, n - len(chosen), seen | set(chosen), rng)
     return list(chosen) + rest
 
@@ -160,9 +181,7 @@ def _nsga2(
     :func:`~seqdesign.generators.nsga2.offspring`) that are valid and unseen are the batch,
     in the order they were bred.
     """
-    objectives = objectives or [Objective(o) for o in dataset.objectives]
-    signs = np.array([1.0 if o.maximize else -1.0 for o in objectives])
-    y = dataset.labels * signs  # (N, K) maximized
+    y = _maximized(dataset, objectives)  # (N, K)
     ok = ~np.isnan(y).any(axis=1) & np.array([space.contains(q) for q in dataset.sequences])
     idx = np.flatnonzero(ok)
     if idx.size < 2:
@@ -170,14 +189,7 @@ def _nsga2(
     keep = idx[front_order(y[idx], n)]
     alphabet = space.alphabet
     pop = encode_tokens([dataset.sequences[i] for i in keep], alphabet, space.max_len)  # (P, L)
-    chosen: dict[str, None] = {}
-    for _ in range(200):
-        children = decode_tokens(offspring(pop, y[keep], rng, len(alphabet)), alphabet)
-        for q in children:
-            if q not in seen and q not in chosen and space.contains(q):
-                chosen.setdefault(q)
-                if len(chosen) == n:
-                    return list(chosen)
-    # the population's neighbourhood is exhausted: fill with uniform sequences
-    rest = _random_unseen(space, n - len(chosen), seen | set(chosen), rng)
-    return list(chosen) + rest
+    generations = (
+        decode_tokens(offspring(pop, y[keep], rng, len(alphabet)), alphabet) for _ in range(200)
+    )
+    return _first_new(generations, space, n, seen, rng)
