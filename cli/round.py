@@ -364,11 +364,12 @@ def round_command(
         )
         m = result.proxy_metrics
         log.info(
-            "proposed %d in %.1f s; proxy held-out spearman %.3f, coverage(±2sd) %.2f",
+            "proposed %d in %.1f s; proxy held-out spearman %.3f, coverage(±2sd) %.2f%s",
             n,
             result.seconds,
             m.get("heldout_spearman", float("nan")),
             m.get("heldout_coverage_2sd", float("nan")),
+            "; both strands read as one molecule" if m.get("reverse_complement") else "",
         )
 
 

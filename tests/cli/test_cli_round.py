@@ -217,3 +217,43 @@ def test_gfn_generator_round(tmp_path, run_round, read_fasta, tf_fasta, tf_label
     check_batch(read_fasta(out), 6, tf_labeled[0], "ACGT", 8, 8)
     settings = tomllib.loads(out.with_suffix(".settings.toml").read_text())
     assert settings["generator"] == "gfn" and settings["gflownet"]["steps"] == 50
+
+
+def test_dna_read_on_both_strands_proposes_each_molecule_once(
+    tmp_path, cli, small_config, read_fasta
+):
+    """Labels equal on a sequence and its reverse complement: the proxy reads both strands as
+    one molecule, and no proposal is an input or another proposal read from the other strand."""
+    from seqdesign.alphabet import DNA
+    from seqdesign.motifs import reverse_complement
+
+    weights = np.linspace(1.0, 2.0, 6)
+
+    def strand(q: str) -> float:
+        return float(sum(w * (c == "A") + 0.5 * w * (c == "C") for w, c in zip(weights, q)))
+
+    rng = np.random.default_rng(0)
+    every = ["".join(t) for t in itertools.product("ACGT", repeat=6)]
+    seqs = [every[i] for i in rng.choice(len(every), size=300, replace=False)]
+    fasta = tmp_path / "duplex.fasta"
+    fasta.write_text(
+        "".join(
+            f">d{i} score={strand(q) + strand(reverse_complement(q, DNA))!r}\n{q}\n"
+            for i, q in enumerate(seqs)
+        )
+    )
+    out = tmp_path / "proposed.fasta"
+    res = cli(
+        "round", fasta, "-o", out, "-n", 40, "--config", small_config, "--budget", "fast",
+        "--generator", "evolution", "--seed", 0,
+    )  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    settings = tomllib.loads((tmp_path / "proposed.settings.toml").read_text())
+    assert settings["proxy"]["symmetry"] == "auto"
+    assert settings["proxy_metrics"]["reverse_complement"] == 1.0
+    assert "both strands read as one molecule" in res.stderr
+    proposed = [q for _, _, q in read_fasta(out)]
+    assert len(proposed) == 40
+    molecules = {min(q, reverse_complement(q, DNA)) for q in proposed}
+    assert len(molecules) == 40
+    assert not {reverse_complement(q, DNA) for q in proposed} & set(seqs)
