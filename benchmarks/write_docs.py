@@ -77,9 +77,13 @@ def main() -> None:
         '(`[multiobjective] front_reward = "parent-gain"`; on the equal-weight sum of the '
         "per-objective acquisitions before); MOGFN-PC at every length before 24efeab) and "
         "`nsga2` "
-        "(NSGA-II on the proxy). "
+        "(NSGA-II on the proxy) and `nsga2-free` (model-free NSGA-II: each round one "
+        "generation bred from the measured sequences by Pareto rank and crowding). "
         "Every method on the proxy reads k-mer counts besides the one-hot since commit bdf7c3d "
-        "(`[proxy] kmer_dims`); presets run at an earlier commit used the one-hot alone\n"
+        "(`[proxy] kmer_dims`); presets run at an earlier commit used the one-hot alone. On DNA "
+        "the proxy is fit with and without reverse-complement invariance, keeping the better "
+        "held-out fit, since commit dc7c206 (`[proxy] symmetry`); DNA presets run before it "
+        "read one strand\n"
     )
     for name in presets:
         folder = root / name
