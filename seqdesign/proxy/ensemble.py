@@ -163,12 +163,17 @@ class DeepEnsemble:
         for i, symmetric in enumerate(options):
             tick = None if on_step is None else _offset(on_step, i, s.max_steps, len(options))
             self.symmetric_ = symmetric
-            fold = self._train(
-                seqs, tokens, rc_tokens if symmetric else None, target, mask, k, fold, rng, tick
-            )
+            init = int(rng.integers(2**62))  # each fit's initialization seed, then (once) the folds
+            if fold is None:
+                fold = self._folds(seqs, rng, grouped=len(options) > 1)
+            rc = rc_tokens if symmetric else None
+            self._train(tokens, rc, target, mask, k, fold, init, rng, tick)
             self.std_scale_ = 1.0
-            self.metrics_ = self._heldout_metrics(seqs, y, fold) if fold[0] >= 0 else {}
-            score = float(np.nan_to_num(self.metrics_.pop("_mean_spearman", np.nan), nan=-2.0))
+            score = -2.0
+            self.metrics_ = {}
+            if fold[0] >= 0:
+                self.metrics_, rho = self._heldout_metrics(seqs, y, fold)
+                score = float(np.nan_to_num(rho, nan=-2.0))
             fits.append((score, (self.model_, self.steps_, self.std_scale_, self.metrics_)))
         # the invariant fit only when it predicts held-out data strictly better
         best = max(range(len(fits)), key=lambda j: (fits[j][0], -j))
@@ -222,30 +227,25 @@ class DeepEnsemble:
 
     def _train(
         self,
-        seqs: list[str],
         tokens: torch.Tensor,
         rc_tokens: torch.Tensor | None,
         target: torch.Tensor,
         mask: torch.Tensor,
         k: int,
-        fold: np.ndarray | None,
+        fold: np.ndarray,
+        init: int,
         rng: np.random.Generator,
         on_step: Callable[[int, int], None] | None,
-    ) -> np.ndarray:
-        """Train fresh members (reverse-complement invariant when ``rc_tokens`` is given).
-
-        Returns:
-            The folds used (drawn here when ``fold`` is None).
-        """
+    ) -> None:
+        """Train fresh members, initialized from seed ``init``, on the folds (reverse-complement
+        invariant with ``rc_tokens``); ``rng`` orders the batches."""
         s = self.settings
         m, alphabet, max_len = s.members, self.alphabet_, self.max_len_
-        gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        gen = torch.Generator().manual_seed(init)
         extra = {"kmer_dims": s.kmer_dims} if s.arch == "mlp" else {}
         self.model_ = ARCHITECTURES[s.arch](
             m, max_len, len(alphabet), k, s.hidden, s.layers, gen, **extra
         ).to(self.device)
-        if fold is None:
-            fold = self._folds(seqs, rng, grouped=len(self._symmetries(alphabet)) > 1)
         train_idx = [np.flatnonzero(fold != j) for j in range(m)]
         val_idx = [np.flatnonzero(fold == j) for j in range(m)]
         opt = torch.optim.Adam(self.model_.parameters(), lr=s.lr, weight_decay=s.weight_decay)
@@ -294,7 +294,6 @@ class DeepEnsemble:
         self.steps_ = step
         if on_step is not None and step < s.max_steps:
             on_step(s.max_steps, s.max_steps)  # stopped early: the bar ends full
-        return fold
 
     def _predict(
         self, tokens: torch.Tensor, rc_tokens: torch.Tensor | None, idx: torch.Tensor
@@ -341,28 +340,29 @@ class DeepEnsemble:
 
     def _heldout_metrics(
         self, seqs: list[str], y: np.ndarray, fold: np.ndarray
-    ) -> dict[str, float]:
+    ) -> tuple[dict[str, float], float]:
+        """The reported metrics (objective 0) and the mean held-out Spearman over objectives."""
         post = self.posterior(seqs).samples  # (M, N, K)
         oof = post[fold, np.arange(len(seqs))]  # (N, K): each row from the member that held it out
         std = post.std(axis=0, ddof=1)
-        ok = ~np.isnan(y[:, 0])
-        rho = spearmanr(oof[ok, 0], y[ok, 0]).statistic if ok.sum() > 2 else float("nan")
-        rhos = []  # every objective's, for the choice between fits
+        rhos = np.full(y.shape[1], np.nan)  # (K,) every objective's
         for j in range(y.shape[1]):
             has = ~np.isnan(y[:, j])
             if has.sum() > 2:
-                rhos.append(spearmanr(oof[has, j], y[has, j]).statistic)
-        mean_rho = float(np.nanmean(rhos)) if rhos and np.isfinite(rhos).any() else float("nan")
+                rhos[j] = spearmanr(oof[has, j], y[has, j]).statistic
+        rho = rhos[0]
+        ok = ~np.isnan(y[:, 0])
         ratio = np.abs(y[ok, 0] - oof[ok, 0]) / np.maximum(std[ok, 0], 1e-12)
         # post-hoc recalibration: scale the members' spread so that ±2 std covers 95% of the
         # held-out residuals (Kuleshov et al. 2018); the raw coverage is what we report
         self.std_scale_ = float(max(np.quantile(ratio, 0.95) / 2.0, 1.0)) if ok.sum() > 4 else 1.0
-        return {
+        metrics = {
             "heldout_spearman": float(rho) if np.isfinite(rho) else float("nan"),
             "heldout_coverage_2sd": float((ratio <= 2).mean()) if ok.any() else float("nan"),
             "std_scale": self.std_scale_,
-            "_mean_spearman": mean_rho,
         }
+        mean_rho = float(np.nanmean(rhos)) if np.isfinite(rhos).any() else float("nan")
+        return metrics, mean_rho
 
     def posterior(self, seqs: list[str]) -> Posterior:
         """Per-member predictions for ``seqs`` (each at most ``max_len`` long).
@@ -375,9 +375,7 @@ class DeepEnsemble:
         m = self.settings.members
         if not seqs:
             return Posterior(np.zeros((m, 0, len(self.objectives_))))
-        tokens = torch.as_tensor(
-            encode_tokens(seqs, self.alphabet_, self.max_len_), device=self.device
-        )
+        tokens = self._tokens(seqs, self.alphabet_, self.max_len_, rc=False)
         rc = self._tokens(seqs, self.alphabet_, self.max_len_, rc=True) if self.symmetric_ else None
         idx = torch.arange(len(seqs), device=self.device).expand(m, -1)
         with torch.no_grad():
