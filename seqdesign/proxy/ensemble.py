@@ -165,7 +165,7 @@ class DeepEnsemble:
             self.symmetric_ = symmetric
             init = int(rng.integers(2**62))  # each fit's initialization seed, then (once) the folds
             if fold is None:
-                fold = self._folds(seqs, rng, grouped=len(options) > 1)
+                fold = self._folds(seqs, rng, grouped=any(options))
             rc = rc_tokens if symmetric else None
             self._train(tokens, rc, target, mask, k, fold, init, rng, tick)
             self.std_scale_ = 1.0

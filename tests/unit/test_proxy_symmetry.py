@@ -117,3 +117,22 @@ def test_one_strand_drops_designs_already_made():
     # fewer than n would be left: every candidate stays (the batch size is a promise)
     kept, _ = one_strand(pool, scores, seen, space, 4)
     assert kept == pool
+
+
+@pytest.mark.parametrize(
+    ("symmetry", "grouped"), [("auto", True), ("reverse-complement", True), ("none", False)]
+)
+def test_folds_are_grouped_whenever_an_invariant_fit_runs(symmetry, grouped, monkeypatch):
+    calls = []
+    real = DeepEnsemble._folds
+
+    def spy(self, seqs, rng, grouped):  # type: ignore[no-untyped-def]
+        calls.append(grouped)
+        return real(self, seqs, rng, grouped)
+
+    monkeypatch.setattr(DeepEnsemble, "_folds", spy)
+    settings = dataclasses.replace(SETTINGS, symmetry=symmetry, max_steps=50)
+    DeepEnsemble(settings).fit(
+        data(sample(40, 3), one_strand_score), DNA, L, np.random.default_rng(0)
+    )
+    assert calls == [grouped]  # drawn once, shared by every fit
