@@ -3,10 +3,11 @@
 ``random`` draws uniform valid sequences that are not yet measured; ``evolution`` mutates
 (about 1/L per site) and recombines (uniform crossover) the top 10% of the measured sequences;
 ``nsga2-free`` is NSGA-II (Deb et al. 2002) run by the lab: each round is one generation bred
-from the measured sequences by Pareto rank and crowding distance. Each returns a :class:`~seqdesign.loop.RoundResult` so a simulated campaign can run them in
-place of :func:`~seqdesign.loop.run_round`. The model-guided evolution (AdaLead-style, on the
-proxy) is the ``evolution`` *generator* of ``round``; these are the yardsticks below it, and ``nsga2`` (NSGA-II on the proxy) is the model-guided counterpart
-of ``nsga2-free``.
+from the measured sequences by Pareto rank and crowding distance. Each returns a
+:class:`~seqdesign.loop.RoundResult` so a simulated campaign can run them in place of
+:func:`~seqdesign.loop.run_round`. The model-guided evolution (AdaLead-style, on the proxy) is
+the ``evolution`` *generator* of ``round``; these are the yardsticks below it, and ``nsga2``
+(NSGA-II on the proxy) is the model-guided counterpart of ``nsga2-free``.
 """
 
 from __future__ import annotations
