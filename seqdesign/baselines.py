@@ -22,7 +22,7 @@ from seqdesign.dataset import Dataset
 from seqdesign.encoding import decode_tokens, encode_tokens
 from seqdesign.errors import ConfigError, SpaceTooSmallError
 from seqdesign.generators.nsga2 import offspring
-from seqdesign.loop import ENUMERATE_LIMIT, Objective, RoundResult
+from seqdesign.loop import ENUMERATE_LIMIT, Objective, RoundResult, maximizing
 from seqdesign.multiobjective import front_order
 from seqdesign.space import SequenceSpace
 
@@ -100,7 +100,7 @@ def _random_unseen(
 def _maximized(dataset: Dataset, objectives: list[Objective] | None) -> np.ndarray:
     """(N, K) the labels, each objective turned to be maximized (default: all are)."""
     objectives = objectives or [Objective(o) for o in dataset.objectives]
-    return dataset.labels * np.array([1.0 if o.maximize else -1.0 for o in objectives])
+    return dataset.labels * maximizing(objectives)
 
 
 def _ranking_score(dataset: Dataset, objectives: list[Objective] | None) -> np.ndarray:

@@ -54,6 +54,12 @@ class Objective:
     maximize: bool = True
 
 
+def maximizing(objectives: list[Objective]) -> np.ndarray:
+    """(K,) +1 for each maximized objective, -1 for each minimized one: labels times these are
+    maximized."""
+    return np.array([1.0 if o.maximize else -1.0 for o in objectives])
+
+
 @dataclass
 class RoundResult:
     """What a round produced.
@@ -114,7 +120,7 @@ def run_round(
     t0 = time.perf_counter()
     settings.validate()
     objectives = objectives or [Objective(o) for o in dataset.objectives]
-    signs = np.array([1.0 if o.maximize else -1.0 for o in objectives])
+    signs = maximizing(objectives)
     seen = set(dataset.sequences) | (exclude or set())
     _check_space(space, seen, n)
     ss = np.random.SeedSequence(seed)
