@@ -51,6 +51,7 @@ class GeneratorChoice(str, Enum):
     mogfn = "mogfn"
     mogfn_edit = "mogfn-edit"
     nsga2 = "nsga2"
+    exhaustive = "exhaustive"
     evolution = "evolution"
     random = "random"
 
@@ -95,8 +96,9 @@ GeneratorOpt = Annotated[
         "--parent (each design keeps its parent's length; without --parent: a few substitutions "
         "of the best measured sequences); mogfn: preference-conditioned GFlowNet (MOGFN-PC), "
         "several objectives; mogfn-edit: the same over substitutions (of a --parent, or of the "
-        "measured Pareto front); nsga2: NSGA-II on the proxy, several objectives; evolution: "
-        "AdaLead-style; random. [default: gfn for one objective, mogfn for several (gfn with "
+        "measured Pareto front); nsga2: NSGA-II on the proxy, several objectives; exhaustive: "
+        "score every sequence with the proxy and hand selection the best (spaces of at most "
+        "200,000, e.g. DNA 8-mers; no training); evolution: AdaLead-style; random. [default: gfn for one objective, mogfn for several (gfn with "
         "ehvi); gfn-edit instead of gfn when the longest length is 24 or more without --parent, "
         "from a fixed length of 64 with --parent/--max-edits]",
     ),

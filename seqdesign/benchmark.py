@@ -8,7 +8,7 @@ top-level function (``seqdesign.oracles.get_oracle``).
 
 Methods:
     gfn, mogfn: ``round``'s default generator (one objective, several); gfn-scratch, gfn-edit,
-        mogfn-pc, nsga2: ``round`` with that generator pinned (proxy-guided).
+        mogfn-pc, nsga2, exhaustive: ``round`` with that generator pinned (proxy-guided).
     adalead: ``round --generator evolution`` (AdaLead-style evolution on the proxy).
     evolution, random: the model-free baselines of BENCHMARKS.md (no proxy).
 """
@@ -44,6 +44,7 @@ METHODS: dict[str, str | None] = {
     "mogfn-pc": "mogfn",
     "mogfn-edit": "mogfn-edit",
     "nsga2": "nsga2",
+    "exhaustive": "exhaustive",
     "adalead": "evolution",
     "evolution": None,
     "nsga2-free": None,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from seqdesign.errors import ConfigError
+from seqdesign.generators import NAMES
 from seqdesign.generators.evolution import EvolutionSettings
 from seqdesign.gflownet.settings import GFlowNetSettings
 from seqdesign.multiobjective import MultiObjectiveSettings
@@ -32,7 +33,7 @@ PROXY_BUDGETS: dict[str, dict[str, Any]] = {
     "thorough": {"max_steps": 6000, "members": 8},
 }
 EVOLUTION_BUDGETS = {"fast": 4_000, "default": 15_000, "thorough": 50_000}
-GENERATORS = ("auto", "gfn", "gfn-edit", "mogfn", "mogfn-edit", "nsga2", "evolution", "random")
+GENERATORS = ("auto", *NAMES)
 ACQUISITIONS = ("ucb", "ei", "ts", "mean", "ehvi")
 
 

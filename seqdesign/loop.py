@@ -27,6 +27,7 @@ from seqdesign.generators import (
     prefers_edits,
 )
 from seqdesign.generators.base import RewardFn
+from seqdesign.generators.exhaustive import check_enumerable
 from seqdesign.generators.gfn_edit import around
 from seqdesign.gflownet.edits import substitution_parents
 from seqdesign.metrics import campaign_metrics
@@ -176,10 +177,13 @@ def run_round(
     }
     aim = on_front and settings.multiobjective.front_reward in per_parent
     aim = aim and name not in VECTOR_GENERATORS and settings.acquisition != "ehvi"
+    # exhaustive search shortlists the space front by front on the vector (ehvi then ranks the
+    # shortlist, as it ranks the samples of a vector generator)
+    vector = name in VECTOR_GENERATORS or (name == "exhaustive" and multi is not None)
 
     def reward_in(where: SequenceSpace) -> RewardFn:
         """The generator's reward in ``where``: per parent of its trust region, or one."""
-        if name in VECTOR_GENERATORS:
+        if vector:
             return vector_reward
         if not aim:
             return reward
@@ -323,11 +327,14 @@ def resolve_generator(
 
     Raises:
         ConfigError: a generator or acquisition that needs several objectives got one, ``ei``
-            got several, or ``gfn-edit`` has no parents to edit.
+            got several, ``gfn-edit`` has no parents to edit, or ``exhaustive`` got a space of
+            more than :data:`~seqdesign.generators.exhaustive.EXHAUSTIVE_LIMIT` sequences.
     """
     name, acq = settings.generator, settings.acquisition
     if name in EDIT_GENERATORS and space is not None and space.rules.max_edits is not None:
         substitution_parents(space)  # refuse before the proxy is trained, not after
+    if name == "exhaustive" and space is not None:
+        check_enumerable(space)
     gfn = "gfn-edit" if prefers_edits(space) else "gfn"
     if n_objectives == 1:
         if name in VECTOR_GENERATORS or acq == "ehvi":

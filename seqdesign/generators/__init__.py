@@ -12,7 +12,16 @@ if TYPE_CHECKING:
     from seqdesign.config import RoundSettings
     from seqdesign.space import SequenceSpace
 
-NAMES = ("gfn", "gfn-edit", "mogfn", "mogfn-edit", "nsga2", "evolution", "random")
+NAMES = (
+    "gfn",
+    "gfn-edit",
+    "mogfn",
+    "mogfn-edit",
+    "nsga2",
+    "exhaustive",
+    "evolution",
+    "random",
+)
 VECTOR_GENERATORS = ("mogfn", "mogfn-edit", "nsga2")
 """Generators whose ``fit`` takes per-objective values (N, K) rather than one score (N,)."""
 EDIT_GENERATORS = ("gfn-edit", "mogfn-edit")
@@ -66,6 +75,10 @@ def make_generator(
         from seqdesign.generators.evolution import EvolutionGenerator
 
         return EvolutionGenerator(settings.evolution)
+    if name == "exhaustive":
+        from seqdesign.generators.exhaustive import ExhaustiveGenerator
+
+        return ExhaustiveGenerator()
     if name == "nsga2":
         from seqdesign.generators.nsga2 import NSGA2Generator
 

@@ -53,7 +53,7 @@ def parent_fasta(tmp_path, write_fasta):
     return write_fasta(tmp_path / "wt.fasta", [("wt", "", PARENT)])
 
 
-@pytest.mark.parametrize("generator", ["gfn", "evolution", "random"])
+@pytest.mark.parametrize("generator", ["gfn", "evolution", "random", "exhaustive"])
 def test_every_proposal_meets_every_constraint(
     tmp_path, run_round, read_fasta, tf_fasta, tf_labeled, parent_fasta, generator
 ):

@@ -47,7 +47,13 @@ def mo_files(tmp_path_factory):
 
 @pytest.mark.parametrize(
     ("extra", "generator"),
-    [((), "mogfn"), (("--generator", "nsga2"), "nsga2"), (("--acquisition", "ehvi"), "gfn")],
+    [
+        ((), "mogfn"),
+        (("--generator", "nsga2"), "nsga2"),
+        (("--acquisition", "ehvi"), "gfn"),
+        (("--generator", "exhaustive"), "exhaustive"),
+        (("--generator", "exhaustive", "--acquisition", "ehvi"), "exhaustive"),
+    ],
 )
 def test_round_with_two_objectives(tmp_path, cli, read_fasta, mo_files, extra, generator):
     csv, cfg, seqs = mo_files

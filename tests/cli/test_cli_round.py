@@ -36,7 +36,7 @@ def check_batch(records, n, labeled, letters, lo, hi, round_index=1):
         assert float(fields["proxy_std"]) >= 0
 
 
-@pytest.mark.parametrize("generator", ["random", "evolution"])
+@pytest.mark.parametrize("generator", ["random", "evolution", "exhaustive"])
 def test_batch_guarantees_and_files(
     tmp_path, cli, small_config, read_fasta, tf_fasta, tf_labeled, generator
 ):
@@ -257,3 +257,11 @@ def test_dna_read_on_both_strands_proposes_each_molecule_once(
     molecules = {min(q, reverse_complement(q, DNA)) for q in proposed}
     assert len(molecules) == 40
     assert not {reverse_complement(q, DNA) for q in proposed} & set(seqs)
+
+
+def test_exhaustive_refuses_a_space_too_large_to_score(
+    tmp_path, run_round, tf_fasta, assert_user_error
+):
+    out = tmp_path / "out.fasta"
+    res = run_round(tf_fasta, out, 4, "--generator", "exhaustive", "--max-length", 10)
+    assert_user_error(res, out, "exhaustive", "200,000", "--length")
