@@ -146,6 +146,11 @@ def benchmark_command(
         for t in tasks:  # fail fast, before any process starts: unknown oracle, missing extra
             get_oracle(t)
         chosen = bm.check_methods(methods.split(",") if methods is not None else spec.methods)
+        if "exhaustive" in chosen:  # refuse a space it cannot list before any process starts
+            from seqdesign.generators.exhaustive import check_enumerable
+
+            for t in tasks:
+                check_enumerable(get_oracle(t).space)
         jobs_list = bm.make_jobs(
             tasks, chosen, range(seeds), spec.init, spec.rounds, spec.n, spec.budget, merged
         )

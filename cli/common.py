@@ -97,8 +97,9 @@ GeneratorOpt = Annotated[
         "of the best measured sequences); mogfn: preference-conditioned GFlowNet (MOGFN-PC), "
         "several objectives; mogfn-edit: the same over substitutions (of a --parent, or of the "
         "measured Pareto front); nsga2: NSGA-II on the proxy, several objectives; exhaustive: "
-        "score every sequence with the proxy and hand selection the best (spaces of at most "
-        "200,000, e.g. DNA 8-mers; no training); evolution: AdaLead-style; random. [default: gfn for one objective, mogfn for several (gfn with "
+        "score every unmeasured sequence with the proxy and hand selection the best (spaces "
+        "of at most 200,000, e.g. DNA 8-mers; no generator to train); evolution: "
+        "AdaLead-style; random. [default: gfn for one objective, mogfn for several (gfn with "
         "ehvi); gfn-edit instead of gfn when the longest length is 24 or more without --parent, "
         "from a fixed length of 64 with --parent/--max-edits]",
     ),

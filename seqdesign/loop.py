@@ -27,7 +27,7 @@ from seqdesign.generators import (
     prefers_edits,
 )
 from seqdesign.generators.base import RewardFn
-from seqdesign.generators.exhaustive import check_enumerable
+from seqdesign.generators.exhaustive import EXHAUSTIVE_LIMIT, check_enumerable
 from seqdesign.generators.gfn_edit import around
 from seqdesign.gflownet.edits import substitution_parents
 from seqdesign.metrics import campaign_metrics
@@ -40,7 +40,7 @@ from seqdesign.space import SequenceSpace
 
 log = logging.getLogger(__name__)
 
-ENUMERATE_LIMIT = 200_000
+ENUMERATE_LIMIT = EXHAUSTIVE_LIMIT
 """Spaces at most this large are enumerated when the generator finds too few new sequences."""
 
 Progress = Callable[..., None]
@@ -132,6 +132,7 @@ def run_round(
         raise InputError(
             f"need at least 2 measured sequences to fit the proxy, found {len(measured)}"
         )
+    name = resolve_generator(settings, len(objectives), space)  # refuse before training
     proxy = DeepEnsemble(settings.proxy, device=settings.device)
     on_proxy = (lambda i, t: progress("proxy", i, t)) if progress else None
     proxy.fit(dataset, space.alphabet, space.max_len, proxy_rng, on_step=on_proxy)
@@ -158,7 +159,6 @@ def run_round(
         assert multi is not None
         return multi.per_objective(multi.normalize(proxy.posterior(seqs).samples))
 
-    name = resolve_generator(settings, len(objectives), space)
     gen_data = dataset.subset(np.array([space.contains(q) for q in dataset.sequences], dtype=bool))
     gen_space = space
     on_front = name in EDIT_GENERATORS and multi is not None and space.rules.max_edits is None

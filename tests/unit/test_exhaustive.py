@@ -7,11 +7,11 @@ import itertools
 import numpy as np
 import pytest
 
-from seqdesign.alphabet import DNA
+from seqdesign.alphabet import DNA, PROTEIN
 from seqdesign.dataset import Dataset
 from seqdesign.errors import ConfigError, NotFittedError, TrainingError
 from seqdesign.generators import make_generator
-from seqdesign.generators.exhaustive import ExhaustiveGenerator, _shortlist
+from seqdesign.generators.exhaustive import ExhaustiveGenerator, _shortlist, check_enumerable
 from seqdesign.multiobjective import non_dominated, pareto_ranks
 from seqdesign.space import SequenceSpace
 
@@ -59,19 +59,42 @@ def test_shortlist_keeps_the_best_of_each_objective_and_of_the_sum():
     assert (_shortlist(v[:30], 40) == np.arange(30)).all()
 
 
-def test_three_objectives_sample_from_the_shortlist():
+def test_three_objectives_sample_front_by_front_from_the_shortlist(monkeypatch):
+    import seqdesign.generators.exhaustive as exhaustive
+
     def three(seqs: list[str]) -> np.ndarray:
         return np.array([[q.count(c) for c in "ACG"] for q in seqs], dtype=np.float64)
 
+    monkeypatch.setattr(exhaustive, "FRONT_SHORTLIST", 32)
     gen = ExhaustiveGenerator().fit(three, EMPTY, SPACE, RNG)
-    got = gen.sample(3, RNG)
-    assert set(got) <= {q for q in SPACE.enumerate() if "T" not in q}  # on the front
+    got = gen.sample(100, RNG)
+    every = SPACE.enumerate()
+    listed = {every[i] for i in _shortlist(three(every), 32)}
+    assert len(got) == len(listed) and set(got) == listed  # the shortlist, all of it
+    ranks = pareto_ranks(three(got))
+    assert (np.diff(ranks) >= 0).all()  # front by front
+    assert all("T" not in q for q, r in zip(got, ranks, strict=True) if r == 1)  # on the front
+
+
+def test_measured_sequences_are_not_offered():
+    def reward(seqs: list[str]) -> np.ndarray:
+        return np.array([q.count("G") for q in seqs], dtype=np.float64)
+
+    data = Dataset.from_records([("m1", "GGGG", {"y": 1.0}), ("m2", "GGGA", {"y": 0.5})], ["y"])
+    gen = ExhaustiveGenerator().fit(reward, data, SPACE, RNG)
+    assert len(gen.sequences_) == 256 - 2
+    got = gen.sample(4, RNG)
+    assert "GGGG" not in got and "GGGA" not in got
+    assert all(q.count("G") == 3 for q in got)
 
 
 def test_a_space_too_large_is_refused():
-    big = SequenceSpace(DNA, 10, 10)  # about a million
-    with pytest.raises(ConfigError, match="exhaustive.*at most 200,000"):
+    big = SequenceSpace(DNA, 10, 10)
+    with pytest.raises(ConfigError, match="exhaustive.*up to 1,048,576, more than 200,000"):
         ExhaustiveGenerator().fit(shares, EMPTY, big, RNG)
+    huge = SequenceSpace(PROTEIN, 300, 300)  # beyond a float: the count is still written
+    with pytest.raises(ConfigError, match=r"up to about 10\^390,"):
+        check_enumerable(huge)
 
 
 def test_bad_rewards_and_misuse_are_typed_errors():
@@ -88,3 +111,34 @@ def test_made_by_name():
 
     gen = make_generator("exhaustive", build_settings("fast", {}, {"generator": "exhaustive"}))
     assert isinstance(gen, ExhaustiveGenerator)
+
+
+def test_a_round_hands_it_the_per_objective_values(monkeypatch):
+    """With several objectives run_round gives it the (N, K) vector, one objective a score."""
+    from seqdesign.config import build_settings
+    from seqdesign.loop import Objective, run_round
+
+    seen_shapes = []
+    fit = ExhaustiveGenerator.fit
+
+    def spy(self, reward, dataset, space, rng):
+        out = fit(self, reward, dataset, space, rng)
+        seen_shapes.append(self.values_.shape)
+        return out
+
+    monkeypatch.setattr(ExhaustiveGenerator, "fit", spy)
+    rng = np.random.default_rng(0)
+    seqs = sorted(set(SPACE.random(40, rng)))
+    y = shares(seqs)
+    data = Dataset.from_records(
+        [(f"s{i}", q, {"a": y[i, 0], "t": y[i, 1]}) for i, q in enumerate(seqs)], ["a", "t"]
+    )
+    settings = build_settings(
+        "fast", {"proxy": {"members": 2, "hidden": 8, "max_steps": 20}}, {"generator": "exhaustive"}
+    )
+    res = run_round(data, SPACE, 6, settings, 0, [Objective("a"), Objective("t", False)])
+    assert seen_shapes == [(256 - len(seqs), 2)]
+    assert len(res.table) == 6 and "pareto_rank" in res.table.columns
+    one = Dataset.from_records([(f"s{i}", q, {"a": y[i, 0]}) for i, q in enumerate(seqs)], ["a"])
+    run_round(one, SPACE, 6, settings, 0)
+    assert seen_shapes[-1] == (256 - len(seqs),)
