@@ -143,14 +143,15 @@ def benchmark_command(
             base, rounds=rounds, n=n, init=init, budget=budget.value if budget else None
         )
         tasks = bm.resolve_tasks(spec.tasks, registry)
-        for t in tasks:  # fail fast, before any process starts: unknown oracle, missing extra
-            get_oracle(t)
         chosen = bm.check_methods(methods.split(",") if methods is not None else spec.methods)
-        if "exhaustive" in chosen:  # refuse a space it cannot list before any process starts
-            from seqdesign.generators.exhaustive import check_enumerable
+        from seqdesign.generators.exhaustive import check_enumerable
 
-            for t in tasks:
-                check_enumerable(get_oracle(t).space)
+        # fail fast, before any process starts: unknown oracle, missing extra, and a space that
+        # the exhaustive method cannot list
+        for t in tasks:
+            oracle = get_oracle(t)
+            if "exhaustive" in chosen:
+                check_enumerable(oracle.space)
         jobs_list = bm.make_jobs(
             tasks, chosen, range(seeds), spec.init, spec.rounds, spec.n, spec.budget, merged
         )

@@ -40,7 +40,9 @@ def check_enumerable(space: SequenceSpace) -> None:
     size = space.size()
     if size > EXHAUSTIVE_LIMIT:
         count = f"{size:,}" if size < 10**12 else f"about 10^{len(str(size)) - 1}"
-        edits = " (--max-edits does not narrow this count)" if space.rules.max_edits else ""
+        edits = (
+            " (--max-edits does not narrow this count)" if space.rules.max_edits is not None else ""
+        )
         raise ConfigError(
             f"generator 'exhaustive' scores every sequence, and the space holds up to {count}"
             f"{edits}, more than {EXHAUSTIVE_LIMIT:,}; use another generator or narrow the space "
