@@ -111,7 +111,8 @@ AcquisitionOpt = Annotated[
         help="ucb: mean + kappa*std; ei: expected improvement; ts: Thompson sampling; mean; "
         "ehvi: expected hypervolume improvement over the measured front (ensemble members as "
         "posterior samples). Several objectives: ucb, mean and ts act per objective (scalarized "
-        "for ranking, the front kept for selection), ehvi; ei is one objective only. "
+        "for ranking, the front kept for selection), ehvi (2 or 3 objectives); ei is one "
+        "objective only. "
         "One objective: ehvi is not available. [default: ucb]",
     ),
 ]

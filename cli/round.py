@@ -325,6 +325,11 @@ def round_command(
             raise InputError(
                 f"{name}: no measurements found; expected key=value labels or value columns"
             )
+        if dataset.unmeasured_objectives:
+            raise InputError(
+                f"{name}: objective {dataset.unmeasured_objectives[0]!r} has no value in any "
+                "record; expected at least one measurement of it"
+            )
         constraints = build_constraints(
             constraint_table, str(config or "config"), alpha, **constraint_flags
         )

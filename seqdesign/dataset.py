@@ -40,6 +40,12 @@ class Dataset:
         """(N,) bool: every objective of the row is measured."""
         return ~np.isnan(self.labels).any(axis=1)
 
+    @property
+    def unmeasured_objectives(self) -> list[str]:
+        """The objectives with no measured value in any row."""
+        empty = np.isnan(self.labels).all(axis=0)
+        return [name for name, e in zip(self.objectives, empty) if e]
+
     def subset(self, mask: np.ndarray) -> Dataset:
         idx = np.flatnonzero(mask)
         return Dataset(

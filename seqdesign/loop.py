@@ -31,7 +31,7 @@ from seqdesign.generators.exhaustive import EXHAUSTIVE_LIMIT, check_enumerable
 from seqdesign.generators.gfn_edit import around
 from seqdesign.gflownet.edits import substitution_parents
 from seqdesign.metrics import campaign_metrics
-from seqdesign.moacquisition import MultiObjectiveAcquisition, ParentAim, ParentGain
+from seqdesign.moacquisition import MultiObjectiveAcquisition, ParentAim, ParentGain, check_kind
 from seqdesign.motifs import reverse_complement
 from seqdesign.multiobjective import front_order, hypervolume, pareto_ranks
 from seqdesign.proxy.ensemble import DeepEnsemble, Posterior
@@ -131,6 +131,11 @@ def run_round(
     if len(measured) < 2:
         raise InputError(
             f"need at least 2 measured sequences to fit the proxy, found {len(measured)}"
+        )
+    if dataset.unmeasured_objectives:
+        raise InputError(
+            f"objective {dataset.unmeasured_objectives[0]!r} has no measured value; the proxy "
+            "needs at least one per objective"
         )
     name = resolve_generator(settings, len(objectives), space)  # refuse before training
     proxy = DeepEnsemble(settings.proxy, device=settings.device)
@@ -341,10 +346,7 @@ def resolve_generator(
             what = f"generator {name!r}" if name in VECTOR_GENERATORS else "acquisition 'ehvi'"
             raise ConfigError(f"{what} needs several objectives; the data has one")
         return gfn if name == "auto" else name
-    if acq == "ei":
-        raise ConfigError(
-            "acquisition 'ei' is for one objective; with several use ucb, mean, ts or ehvi"
-        )
+    check_kind(acq, n_objectives)
     if name == "auto":
         return gfn if acq == "ehvi" or gfn == "gfn-edit" else "mogfn"
     return name

@@ -9,9 +9,13 @@ objectives in different units weigh alike. Then:
   default); MOGFN and NSGA-II use the vector itself.
 * ``ehvi``: expected hypervolume improvement over the measured Pareto front, the expectation
   taken over the ensemble members as posterior samples (a Monte-Carlo "noisy EHVI": each member
-  is one joint sample of every objective of every candidate), with the reference point at the
-  measured minimum (0 after normalization). Batch selection is greedy sequential EHVI: each pick
-  is added to every member's front before the next is chosen (q-EHVI by fantasies).
+  is one joint sample of every objective of every candidate), with the reference point a tenth
+  of the measured range below the measured minimum (-0.1 after normalization, as BoTorch's
+  ``infer_reference_point``), so the measured front's ends count and a candidate beyond an end
+  gains. Batch selection is greedy sequential EHVI: each pick is added to every member's front
+  before the next is chosen (q-EHVI by fantasies); candidates with no expected gain left follow
+  front by front on the per-objective UCB, so they too spread along the front. Exact
+  hypervolumes limit ``ehvi`` to two or three objectives.
 """
 
 from __future__ import annotations
@@ -26,6 +30,31 @@ from seqdesign.multiobjective import front_order, hypervolume_improvement, non_d
 
 MULTI_KINDS = ("ucb", "mean", "ts", "ehvi")
 """Acquisitions available with several objectives (``ei`` is single-objective)."""
+
+EHVI_MAX_OBJECTIVES = 3
+"""``ehvi`` computes hypervolumes exactly, which this library does for up to 3 objectives."""
+
+EHVI_REF_MARGIN = 0.1
+"""The EHVI reference point: this far below the measured minimum, in units of the measured range."""
+
+
+def check_kind(kind: str, objectives: int) -> None:
+    """Refuse an acquisition that cannot score ``objectives`` (>= 2) objectives.
+
+    Raises:
+        ConfigError: ``kind`` is single-objective, or ``ehvi`` with more than
+            :data:`EHVI_MAX_OBJECTIVES` objectives.
+    """
+    if kind not in MULTI_KINDS:
+        raise ConfigError(
+            f"acquisition {kind!r} is for one objective; with several use one of "
+            f"{', '.join(MULTI_KINDS)}"
+        )
+    if kind == "ehvi" and objectives > EHVI_MAX_OBJECTIVES:
+        raise ConfigError(
+            f"acquisition 'ehvi' scores up to {EHVI_MAX_OBJECTIVES} objectives (exact "
+            f"hypervolumes), the data has {objectives}; use ucb, mean or ts"
+        )
 
 
 @dataclass
@@ -59,12 +88,12 @@ class MultiObjectiveAcquisition:
         labels: np.ndarray,
         rng: np.random.Generator,
     ) -> MultiObjectiveAcquisition:
-        """Scales and front from measured labels (N, K) in label units (NaN: not measured)."""
-        if kind not in MULTI_KINDS:
-            raise ConfigError(
-                f"acquisition {kind!r} is for one objective; with several use one of "
-                f"{', '.join(MULTI_KINDS)}"
-            )
+        """Scales and front from measured labels (N, K) in label units (NaN: not measured).
+
+        Raises:
+            ConfigError: see :func:`check_kind`.
+        """
+        check_kind(kind, len(signs))
         signed = labels * signs
         lo, hi = np.nanmin(signed, axis=0), np.nanmax(signed, axis=0)
         span = np.where(hi - lo > 0, hi - lo, 1.0)
@@ -93,7 +122,7 @@ class MultiObjectiveAcquisition:
             z: member samples.
             fronts: one front per member (default: the measured front for all).
         """
-        ref = np.zeros(z.shape[-1])
+        ref = np.full(z.shape[-1], -EHVI_REF_MARGIN)
         gains = [
             hypervolume_improvement(z[m], self.front if fronts is None else fronts[m], ref)
             for m in range(z.shape[0])
@@ -139,8 +168,11 @@ class MultiObjectiveAcquisition:
             picks.append(best)
             fronts = [np.vstack([f, z[m, best][None]]) for m, f in enumerate(fronts)]
         chosen = set(picks)
-        rest = [i for i in by_score if i not in chosen]
-        return np.array(picks + rest, dtype=np.int64)
+        gaining = [i for i in by_score if i not in chosen and scores[i] > 0]
+        flat = np.array([i for i in by_score if i not in chosen and not scores[i] > 0], dtype=int)
+        if len(flat):  # no expected gain: spread along the front rather than by tie-break
+            flat = flat[front_order(self.per_objective(z[:, flat]))]
+        return np.array(picks + gaining + flat.tolist(), dtype=np.int64)
 
 
 @dataclass(frozen=True)

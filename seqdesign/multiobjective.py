@@ -373,16 +373,23 @@ def hypervolume_improvement(points: np.ndarray, front: np.ndarray, ref: np.ndarr
         ref: (K,) reference point (K <= 3).
 
     Returns:
-        (P,) improvements >= 0.
+        (P,) improvements >= 0; exactly 0 for a point that a front point weakly dominates (the
+        volumes' difference would leave rounding noise of about 1e-17 there).
     """
     points = _as_2d(points)
     ref = np.asarray(ref, dtype=np.float64)
     if points.shape[1] == 2:
-        return hypervolume_improvement_2d(points, front, ref)
-    base = hypervolume(front, ref) if len(front) else 0.0
-    return np.array(
-        [hypervolume(np.vstack([front, p[None]]), ref) - base for p in points], dtype=np.float64
-    ).clip(min=0.0)
+        gain = hypervolume_improvement_2d(points, front, ref)
+    else:
+        base = hypervolume(front, ref) if len(front) else 0.0
+        gain = np.array(
+            [hypervolume(np.vstack([front, p[None]]), ref) - base for p in points],
+            dtype=np.float64,
+        ).clip(min=0.0)
+    if len(front):
+        covered = np.any(np.all(_as_2d(front)[None] >= points[:, None], axis=2), axis=1)
+        gain[covered] = 0.0
+    return gain
 
 
 def r2_indicator(y: np.ndarray, weights: np.ndarray, ideal: np.ndarray) -> float:

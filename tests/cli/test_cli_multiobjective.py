@@ -87,6 +87,15 @@ def test_two_objective_options_are_checked(tmp_path, cli, assert_user_error, mo_
     assert_user_error(res, out, "'ei' is for one objective")
     res = cli("round", tf_csv, "-o", out, "-n", 5, "--config", cfg, "--generator", "mogfn")
     assert_user_error(res, out, "needs several objectives")
+    # an objective column with no value at all: named before anything is trained
+    blank = tmp_path / "blank.csv"
+    lines = csv.read_text().splitlines()
+    blank.write_text("\n".join([lines[0]] + [r.rsplit(",", 1)[0] + "," for r in lines[1:]]) + "\n")
+    res = cli(
+        "round", blank, "-o", out, "-n", 5, "--config", cfg,
+        "--objective", "bind", "--objective", "pax6:min",
+    )  # fmt: skip
+    assert_user_error(res, out, "blank.csv: objective 'pax6' has no value in any record")
 
 
 def test_simulate_reports_hypervolume_of_the_true_front(tmp_path, cli, mo_files):
