@@ -208,11 +208,11 @@ def simulate_command(
                 n,
                 settings,
                 seed,
-                limit=orc.top_k_mean(n),
+                limit=orc.top_k_mean(n, space),
                 on_round=on_round,
                 progress=progress,
                 reference=ref,
-                true_hypervolume=orc.true_hypervolume(ref) if ref is not None else None,
+                true_hypervolume=orc.true_hypervolume(ref, space) if ref is not None else None,
             )
         for r, table in enumerate(res.rounds, start=1):
             atomic_write_text(

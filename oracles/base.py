@@ -182,13 +182,28 @@ class Oracle(ABC):
             self._landscape = (seqs, scores)
         return self._landscape
 
-    def top_k_mean(self, k: int) -> float | None:
+    def reachable(self, space: SequenceSpace | None = None) -> tuple[list[str], np.ndarray] | None:
+        """:meth:`landscape`, less the sequences that ``space`` does not hold.
+
+        A campaign run under constraints can reach only what they allow, so its best and its
+        front are measured against theirs. None (or an unconstrained ``space``): the whole
+        landscape.
+        """
+        land = self.landscape()
+        if land is None or space is None or not space.constrained:
+            return land
+        seqs, scores = land
+        keep = np.flatnonzero(space.check(seqs))
+        return [seqs[i] for i in keep], scores[keep]
+
+    def top_k_mean(self, k: int, space: SequenceSpace | None = None) -> float | None:
         """Mean of the ``k`` best scores of the whole space on objective 0.
 
         The denominator of "ratio to limit" in benchmarks. Costs nothing (no ``calls``).
 
         Args:
             k: how many of the best sequences to average (1 <= k <= space size).
+            space: count only the sequences it holds (see :meth:`reachable`).
 
         Returns:
             The mean, or None when the space is too large to enumerate.
@@ -198,7 +213,7 @@ class Oracle(ABC):
         """
         if k < 1:
             raise ConfigError(f"top_k_mean: expected k >= 1, got {k}")
-        land = self.landscape()
+        land = self.reachable(space)
         if land is None:
             return None
         scores = land[1][:, 0]
@@ -214,8 +229,10 @@ class Oracle(ABC):
         """
         return None
 
-    def true_front(self) -> tuple[list[str], np.ndarray] | None:
+    def true_front(self, space: SequenceSpace | None = None) -> tuple[list[str], np.ndarray] | None:
         """The sequences on the Pareto front of the whole space and their scores (no cost).
+
+        ``space``: the front of only the sequences it holds (see :meth:`reachable`).
 
         Returns:
             ``(sequences, scores)`` with scores of shape (F, K), or None when the space is too
@@ -223,21 +240,22 @@ class Oracle(ABC):
         """
         from seqdesign.multiobjective import non_dominated
 
-        land = self.landscape()
+        land = self.reachable(space)
         if land is None:
             return None
         seqs, scores = land
         keep = np.flatnonzero(non_dominated(scores))
         return [seqs[i] for i in keep], scores[keep]
 
-    def true_hypervolume(self, ref: np.ndarray) -> float | None:
+    def true_hypervolume(self, ref: np.ndarray, space: SequenceSpace | None = None) -> float | None:
         """Hypervolume of the whole space's Pareto front above ``ref`` (None: not enumerable).
 
-        Exact for up to three objectives, else a seeded Monte-Carlo estimate.
+        Exact for up to three objectives, else a seeded Monte-Carlo estimate. ``space``: of the
+        front of only the sequences it holds (see :meth:`reachable`).
         """
         from seqdesign.multiobjective import hypervolume
 
-        front = self.true_front()
+        front = self.true_front(space)
         if front is None:
             return None
         return hypervolume(front[1], ref, rng=np.random.default_rng(0))

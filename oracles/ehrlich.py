@@ -241,21 +241,25 @@ class EhrlichOracle(Oracle):
         tail = np.full(self.length - body.size, body[-1], dtype=np.int64)
         return self.decode(np.concatenate([body, tail])[None, :])[0]
 
-    def top_k_mean(self, k: int) -> float | None:
+    def top_k_mean(self, k: int, space: SequenceSpace | None = None) -> float | None:
         """Mean of the ``k`` best scores: exact where enumerable, else 1.0 once shown to be.
 
         The space is usually far too large to enumerate, but the maximum (1.0) is known, so the
         K best average 1.0 as soon as K distinct optima exist; :meth:`optima` finds them (never
-        assumes them). None when fewer turned up.
+        assumes them). None when fewer turned up (with a constrained ``space``: fewer that it
+        holds).
 
         Raises:
             ConfigError: ``k < 1``.
         """
         if self.landscape() is not None:
-            return super().top_k_mean(k)
+            return super().top_k_mean(k, space)
         if k < 1:
             raise ConfigError(f"top_k_mean: expected k >= 1, got {k}")
-        return self.max_score if len(self.optima(k)) >= k else None
+        optima = self.optima(k)
+        if space is not None and space.constrained:
+            optima = [q for q, ok in zip(optima, space.check(optima)) if ok]
+        return self.max_score if len(optima) >= k else None
 
     def optima(self, k: int, max_waves: int = 8, wave_size: int = 2000) -> list[str]:
         """Up to ``k`` distinct sequences that score 1.0, each checked by the function itself.

@@ -12,6 +12,7 @@ import pytest
 from seqdesign.config import build_settings
 from seqdesign.io import read_labeled
 from seqdesign.loop import run_round, simulate
+from seqdesign.oracles import get_oracle
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -139,6 +140,11 @@ def test_simulate_runs_under_constraints(tmp_path, cli, small_config, read_fasta
     written = tomllib.loads((out / "settings.toml").read_text())["constraints"]
     assert written["fixed"] == ["1-2:AC"] and written["forbid"] == ["CCNGG"]
     assert written["max_edits"] == 4 and written["parents"] == ["ACGTTGCA"]
+    # the ratio to limit is against the best the constraints allow, not the whole space's
+    last = pd.read_csv(out / "summary.csv").iloc[-1]
+    limit = last["top_k"] / last["ratio_to_limit"]
+    assert last["ratio_to_limit"] <= 1 + 1e-9
+    assert limit < get_oracle("tfbind8").top_k_mean(6) - 1e-3
 
 
 # --- the library loop ------------------------------------------------------------------------

@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from seqdesign.constraints import Constraints
 from seqdesign.errors import ConfigError
 from seqdesign.multiobjective import dominance_matrix, hypervolume
 from seqdesign.oracles import available, get_oracle
 from seqdesign.oracles.ngrams import NGramOracle, count_ngrams, max_count
 from seqdesign.oracles.physchem import hydrophobicity, net_charge
+from seqdesign.space import SequenceSpace
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +45,25 @@ def test_tf_pair_true_front_is_the_non_dominated_set(pair):
     hv = pair.true_hypervolume(ref)
     assert hv == pytest.approx(hypervolume(land, ref)) and 0 < hv < 0.25
     assert pair.calls == calls  # the landscape costs nothing
+
+
+def test_limits_under_constraints_are_those_of_the_reachable_sequences(pair):
+    """A campaign that may only write sequences starting with A is judged against their front."""
+    space = SequenceSpace(pair.space.alphabet, 8, 8, Constraints(fixed=("1:A",)))
+    seqs, land = pair.landscape()
+    first_a = np.array([q[0] == "A" for q in seqs])
+    ref = pair.reference_point()
+    hv = pair.true_hypervolume(ref, space)
+    assert hv == pytest.approx(hypervolume(land[first_a], ref))
+    assert hv < pair.true_hypervolume(ref)  # the best of the whole space starts otherwise
+    front_seqs, _ = pair.true_front(space)
+    assert front_seqs and all(q[0] == "A" for q in front_seqs)
+    best = np.sort(land[first_a, 0])[::-1][:10].mean()
+    assert pair.top_k_mean(10, space) == pytest.approx(best)
+    assert best < pair.top_k_mean(10)
+    # no constraints: the whole landscape
+    plain = SequenceSpace(pair.space.alphabet, 8, 8)
+    assert pair.true_hypervolume(ref, plain) == pair.true_hypervolume(ref)
 
 
 def test_tf_pair_starts_in_the_bottom_half_of_the_first_objective(pair):
