@@ -249,6 +249,15 @@ def split_config(table: dict, source: str) -> tuple[dict, dict]:
     for key, value in cli.items():
         if not isinstance(value, types[key]) or isinstance(value, bool):
             raise ConfigError(f"{source}: {key} = {value!r}; expected {types[key].__name__}")
+    if not all(isinstance(v, str) for v in cli.get("objective", [])):
+        raise ConfigError(
+            f"{source}: objective = {cli['objective']!r}; expected a list of 'NAME[:max|:min]' "
+            "strings"
+        )
+    if "seed" in cli:
+        from seqdesign.config import check_seed
+
+        check_seed(cli["seed"], f"{source}: seed =")
     return settings, cli
 
 

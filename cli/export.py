@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from seqdesign.cli.common import CampaignDir, Quiet, Verbose, errors_to_exit, log, setup_logging
-from seqdesign.errors import ConfigError
 
 
 class ExportFormat(str, Enum):
@@ -44,11 +43,15 @@ def export_command(
     setup_logging(quiet, verbose)
     with errors_to_exit(verbose):
         from seqdesign.campaign import Campaign
+        from seqdesign.campaign.campaign import ROUNDS_DIR
         from seqdesign.campaign.export import measurements_csv, measurements_fasta, round_text
-        from seqdesign.io import atomic_write_text
+        from seqdesign.campaign.ledger import LEDGER_NAME
+        from seqdesign.io import atomic_write_text, check_output_path
 
-        if output != "-" and not Path(output).parent.exists():
-            raise ConfigError(f"-o {output}: the folder {Path(output).parent} does not exist")
+        if output != "-":  # never over the campaign's own files
+            root = Path(directory)
+            inputs = [root / LEDGER_NAME, *sorted((root / ROUNDS_DIR).glob("*"))]
+            check_output_path(output, "-o", inputs)
         with Campaign.open(directory) as campaign:
             if round_index is not None:
                 text = round_text(campaign, round_index, f".{fmt.value}")

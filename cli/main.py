@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import typer
 
 from seqdesign import __version__
@@ -49,5 +52,24 @@ def _root(
     """seqdesign: ensemble proxies and GFlowNets for sequence design."""
 
 
+#: the base of the option-parsing errors (click's ClickException, vendored or not by typer)
+_CLICK_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
 def main() -> None:
-    app()
+    """The script: a wrong option is one line on stderr and exit 2, as every input error is
+    (CLI.md), rather than click's three (usage, hint, error)."""
+    try:
+        code = app(standalone_mode=False)
+    except _CLICK_ERROR as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # bare `seqdesign`: the help, as before
+            sys.stderr.write(e.format_message() + "\n")
+            sys.exit(e.exit_code)
+        ctx = getattr(e, "ctx", None)
+        hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+        sys.stderr.write(f"seqdesign: error: {e.format_message()}{hint}\n")
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        sys.stderr.write("seqdesign: aborted\n")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

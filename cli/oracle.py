@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -32,7 +31,13 @@ def oracle_command(
     """Score sequences with oracle NAME and write them labeled, in the input format of `round`."""
     setup_logging(quiet, verbose)
     with errors_to_exit(verbose):
-        from seqdesign.io import atomic_write_text, read_records, sniff_format, write_fasta_records
+        from seqdesign.io import (
+            atomic_write_text,
+            check_output_path,
+            read_records,
+            sniff_format,
+            write_fasta_records,
+        )
         from seqdesign.oracles import available, get_oracle
 
         if list_:
@@ -50,6 +55,8 @@ def oracle_command(
             return
         if not name or not input or not output:
             raise ConfigError("usage: seqdesign oracle NAME IN -o OUT (or --list)")
+        if output != "-":
+            check_output_path(output, "-o", [input])
         oracle = get_oracle(name)
         src, text = read_input_text(input)
         records, _ = read_records(src, text=text, alphabet=oracle.space.alphabet, objectives=[])
@@ -82,6 +89,4 @@ def oracle_command(
         if output == "-":
             sys.stdout.write(text_out)
         else:
-            if not Path(output).parent.exists():
-                raise ConfigError(f"-o {output}: the folder {Path(output).parent} does not exist")
             atomic_write_text(output, text_out)

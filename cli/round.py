@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -59,18 +60,18 @@ _ROUND_ID = re.compile(r"^sd_r(\d+)_\d+$")
 
 def parse_objectives(specs: list[str] | None) -> list[Objective] | None:
     """``NAME[:max|:min]`` specs -> objectives (None when no spec was given)."""
+    from seqdesign.campaign.settings import check_once
     from seqdesign.loop import Objective
 
     if not specs:
         return None
     out = []
-    for spec in specs:
-        name, _, direction = spec.partition(":")
-        if not name or direction not in ("", "max", "min"):
+    for spec in specs:  # any column name (a CSV header may hold spaces); a campaign's are stricter
+        name, colon, direction = spec.partition(":")
+        if not name or direction not in ("", "max", "min") or (colon and not direction):
             raise ConfigError(f"--objective {spec!r}: expected NAME, NAME:max or NAME:min")
         out.append(Objective(name, direction != "min"))
-    if len({o.name for o in out}) != len(out):
-        raise ConfigError("--objective: an objective is named twice")
+    check_once([o.name for o in out])
     return out
 
 
@@ -131,8 +132,11 @@ def read_exclude(path: Path | None, alphabet: Alphabet) -> set[str]:
     return {q for _, q, _ in records}
 
 
-def check_output(output: str) -> None:
-    """Fail before any work when -o cannot be written as promised."""
+def check_output(output: str, inputs: Iterable[str | Path | None] = ()) -> None:
+    """Fail before any work when -o or its sidecars cannot be written as promised, or would
+    overwrite one of ``inputs`` (``round base.csv -o base.fasta`` would replace base.csv)."""
+    from seqdesign.io import check_output_path
+
     if output == "-":
         return
     out = Path(output)
@@ -141,10 +145,10 @@ def check_output(output: str) -> None:
             f"-o {output}: the output is FASTA and its sidecars are <stem>.csv and "
             "<stem>.settings.toml; name it .fasta or .fa"
         )
-    if not out.parent.exists():
-        raise ConfigError(f"-o {output}: the folder {out.parent} does not exist")
-    if out.is_dir():
-        raise ConfigError(f"-o {output}: is a folder; expected a file name")
+    inputs = list(inputs)
+    check_output_path(out, "-o", inputs)
+    for side in sidecar_paths(out):
+        check_output_path(side, f"-o {output} (sidecar)", inputs)
 
 
 def sidecar_paths(output: Path) -> tuple[Path, Path]:
@@ -288,17 +292,18 @@ def round_command(
             raise ConfigError(
                 "round LABELED: -o OUT is required (or give a campaign folder instead of LABELED)"
             )
-        from seqdesign.config import load_toml, to_toml
+        from seqdesign.config import check_seed, load_toml, to_toml
         from seqdesign.dataset import Dataset
         from seqdesign.io import read_measurements
         from seqdesign.loop import resolve_generator, run_round
 
         set_threads()
-        check_output(output)
+        check_output(output, [labeled, exclude, constraint_flags.get("parent"), config])
         loaded = load_toml(config) if config else {}
         constraint_table = loaded.pop("constraints", {})
         table, cli = split_config(loaded, str(config))
         seed = seed if seed is not None else cli.get("seed", 0)
+        check_seed(seed)
         alphabet = alphabet if alphabet is not None else cli.get("alphabet")
         if length is None and min_length is None and max_length is None:
             length, min_length, max_length = (
@@ -324,6 +329,11 @@ def round_command(
         if not dataset.objectives:
             raise InputError(
                 f"{name}: no measurements found; expected key=value labels or value columns"
+            )
+        if dataset.n_labeled < 2:
+            raise InputError(
+                f"{name}: {dataset.n_labeled} record(s) with a measurement; expected at least 2 "
+                "to fit the proxy"
             )
         if dataset.unmeasured_objectives:
             raise InputError(

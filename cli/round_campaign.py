@@ -47,7 +47,7 @@ def campaign_round(
         Others: as ``round_command``.
     """
     from seqdesign.campaign import Campaign, CampaignLock
-    from seqdesign.config import load_toml
+    from seqdesign.config import check_seed, load_toml
 
     if output is not None:
         raise ConfigError(
@@ -60,6 +60,8 @@ def campaign_round(
     table, from_config = split_config(loaded, str(config))
     from_config.pop("round", None)  # a record of an earlier round's settings file
     config_seed = from_config.pop("seed", None)
+    if seed is not None:
+        check_seed(seed)
     with CampaignLock(directory, wait), Campaign.open(directory) as campaign:
         from seqdesign.campaign.rounds import (
             finish_pending,

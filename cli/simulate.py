@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -115,13 +116,14 @@ def simulate_command(
     with errors_to_exit(verbose):
         import numpy as np
 
-        from seqdesign.config import load_toml, to_toml
+        from seqdesign.config import check_seed, load_toml, to_toml
         from seqdesign.io import atomic_write_text, write_fasta_records
         from seqdesign.loop import resolve_generator, simulate
         from seqdesign.oracles import get_oracle
         from seqdesign.space import SequenceSpace
 
         set_threads()
+        check_seed(seed)
         loaded = load_toml(config) if config else {}
         constraint_table = loaded.pop("constraints", {})
         table, _ = split_config(loaded, str(config))
@@ -150,84 +152,94 @@ def simulate_command(
         ref = orc.reference_point() if orc.n_objectives > 1 else None
         if out_dir.exists() and any(out_dir.iterdir()):
             raise ConfigError(f"--out-dir {out_dir}: exists and is not empty; choose a new folder")
+        created = not out_dir.exists()
         out_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(
-            out_dir / "settings.toml",
-            to_toml(
-                settings,
-                {
-                    "seed": seed,
-                    "version": __version__,
-                    "oracle": orc.name,
-                    "rounds": rounds,
-                    "n": n,
-                    "init": init,
-                    **({"hv_reference": [float(v) for v in ref]} if ref is not None else {}),
-                },
-            )
-            + constraints.to_toml(),
-        )
-        start = orc.sample_start(
-            init, np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-        )
-        names = list(orc.objectives)
-        y0 = orc(start)
-        atomic_write_text(
-            out_dir / "start.fasta",
-            write_fasta_records(
-                (f"start_{i + 1:05d}", dict(zip(names, map(float, y0[i]))), q)
-                for i, q in enumerate(start)
-            ),
-        )
-        orc.calls = 0
-        rows: list[dict] = []
-
-        def on_round(r: int, result, metrics: dict) -> None:
-            rows.append(metrics)
-            hv = (
-                f"hypervolume {metrics['hypervolume']:.4f} ({metrics['hv_fraction']:.2f} of the "
-                "true front)  "
-                if "hypervolume" in metrics
-                else ""
-            )
-            err_console.print(
-                f"round {r}: {hv}top-{n} {metrics['top_k']:.3f}  max {metrics['max']:.3f}  "
-                f"diversity {metrics['diversity']:.2f}  novelty {metrics['novelty']:.2f}  "
-                f"({metrics['seconds']:.1f} s)",
-                markup=False,
-                highlight=False,
-            )
-
-        with progress_bars(quiet) as progress:
-            res = simulate(
-                orc,
-                space,
-                names,
-                start,
-                rounds,
-                n,
-                settings,
-                seed,
-                limit=orc.top_k_mean(n, space),
-                on_round=on_round,
-                progress=progress,
-                reference=ref,
-                true_hypervolume=orc.true_hypervolume(ref, space) if ref is not None else None,
-            )
-        for r, table in enumerate(res.rounds, start=1):
+        try:
             atomic_write_text(
-                out_dir / f"round_{r}.csv", table.to_csv(index=False, float_format="%.6g")
+                out_dir / "settings.toml",
+                to_toml(
+                    settings,
+                    {
+                        "seed": seed,
+                        "version": __version__,
+                        "oracle": orc.name,
+                        "rounds": rounds,
+                        "n": n,
+                        "init": init,
+                        **({"hv_reference": [float(v) for v in ref]} if ref is not None else {}),
+                    },
+                )
+                + constraints.to_toml(),
             )
+            start = orc.sample_start(
+                init, np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+            )
+            names = list(orc.objectives)
+            y0 = orc(start)
             atomic_write_text(
-                out_dir / f"round_{r}.fasta",
+                out_dir / "start.fasta",
                 write_fasta_records(
-                    (row["id"], {k: float(row[k]) for k in names}, row["sequence"])
-                    for _, row in table.iterrows()
+                    (f"start_{i + 1:05d}", dict(zip(names, map(float, y0[i]))), q)
+                    for i, q in enumerate(start)
                 ),
             )
-        summary = res.summary[[c for c in SUMMARY_COLUMNS if c in res.summary.columns]]
-        atomic_write_text(out_dir / "summary.csv", summary.to_csv(index=False, float_format="%.6g"))
-        print_summary(summary, f"{orc.name}, {generator_name}, seed {seed}")
+            orc.calls = 0
+            rows: list[dict] = []
+
+            def on_round(r: int, result, metrics: dict) -> None:
+                rows.append(metrics)
+                hv = (
+                    f"hypervolume {metrics['hypervolume']:.4f} ({metrics['hv_fraction']:.2f} of the "
+                    "true front)  "
+                    if "hypervolume" in metrics
+                    else ""
+                )
+                err_console.print(
+                    f"round {r}: {hv}top-{n} {metrics['top_k']:.3f}  max {metrics['max']:.3f}  "
+                    f"diversity {metrics['diversity']:.2f}  novelty {metrics['novelty']:.2f}  "
+                    f"({metrics['seconds']:.1f} s)",
+                    markup=False,
+                    highlight=False,
+                )
+
+            with progress_bars(quiet) as progress:
+                res = simulate(
+                    orc,
+                    space,
+                    names,
+                    start,
+                    rounds,
+                    n,
+                    settings,
+                    seed,
+                    limit=orc.top_k_mean(n, space),
+                    on_round=on_round,
+                    progress=progress,
+                    reference=ref,
+                    true_hypervolume=orc.true_hypervolume(ref, space) if ref is not None else None,
+                )
+            for r, table in enumerate(res.rounds, start=1):
+                atomic_write_text(
+                    out_dir / f"round_{r}.csv", table.to_csv(index=False, float_format="%.6g")
+                )
+                atomic_write_text(
+                    out_dir / f"round_{r}.fasta",
+                    write_fasta_records(
+                        (row["id"], {k: float(row[k]) for k in names}, row["sequence"])
+                        for _, row in table.iterrows()
+                    ),
+                )
+            summary = res.summary[[c for c in SUMMARY_COLUMNS if c in res.summary.columns]]
+            atomic_write_text(
+                out_dir / "summary.csv", summary.to_csv(index=False, float_format="%.6g")
+            )
+            print_summary(summary, f"{orc.name}, {generator_name}, seed {seed}")
+        except BaseException:  # an error or Ctrl-C: leave no half-written folder behind
+            for path in out_dir.iterdir():  # it was empty: everything in it is this run's
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+            if created:
+                out_dir.rmdir()
+            raise
 
 
 def print_summary(summary, title: str) -> None:

@@ -7,6 +7,7 @@ file, then command-line flags. The merged settings are written next to the outpu
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +77,8 @@ class RoundSettings:
             raise ConfigError(
                 f"acquisition must be one of {', '.join(ACQUISITIONS)}, got {self.acquisition!r}"
             )
+        if not math.isfinite(self.kappa):
+            raise ConfigError(f"kappa must be a finite number, got {self.kappa}")
         if self.oversample < 1:
             raise ConfigError(f"oversample must be >= 1, got {self.oversample}")
         if self.device not in ("cpu", "cuda"):
@@ -83,6 +86,7 @@ class RoundSettings:
         self.proxy.validate()
         self.evolution.validate()
         self.gflownet.validate()
+        self.selection.validate()
         self.multiobjective.validate()
 
 
@@ -122,6 +126,16 @@ def _coerce(cls: type, table: dict[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
+def check_seed(seed: int, where: str = "--seed") -> None:
+    """Refuse a seed numpy cannot take.
+
+    Raises:
+        ConfigError: ``seed`` is not an integer from 0 to 2^63-1.
+    """
+    if not 0 <= seed < 2**63:
+        raise ConfigError(f"{where} {seed}: expected an integer from 0 to 2^63-1")
+
+
 def load_toml(path: str | Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
@@ -130,6 +144,8 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read the config: {e.strerror or e}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid TOML: expected UTF-8 text") from None
 
 
 def build_settings(

@@ -41,6 +41,11 @@ class Dataset:
         return ~np.isnan(self.labels).any(axis=1)
 
     @property
+    def n_labeled(self) -> int:
+        """How many rows have at least one objective measured."""
+        return int((~np.isnan(self.labels).all(axis=1)).sum())
+
+    @property
     def unmeasured_objectives(self) -> list[str]:
         """The objectives with no measured value in any row."""
         empty = np.isnan(self.labels).all(axis=0)

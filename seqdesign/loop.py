@@ -337,7 +337,7 @@ def resolve_generator(
     """
     name, acq = settings.generator, settings.acquisition
     if name in EDIT_GENERATORS and space is not None and space.rules.max_edits is not None:
-        substitution_parents(space)  # refuse before the proxy is trained, not after
+        substitution_parents(space, name)  # refuse before the proxy is trained, not after
     if name == "exhaustive" and space is not None:
         check_enumerable(space)
     gfn = "gfn-edit" if prefers_edits(space) else "gfn"

@@ -7,6 +7,17 @@ import numpy as np
 from seqdesign.distance import nearest, pairwise
 
 
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rank correlation; NaN, silently, where it is undefined (fewer than 3 pairs, or
+    a constant side: every label of an objective equal, which scipy would warn about on stderr)."""
+    from scipy.stats import spearmanr
+
+    x, y = np.asarray(x), np.asarray(y)
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan")
+    return float(spearmanr(x, y).statistic)
+
+
 def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` largest scores, best first (stable for ties)."""
     return np.argsort(-scores, kind="stable")[:k]

@@ -18,11 +18,11 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from scipy.stats import spearmanr
 
 from seqdesign.campaign.campaign import Campaign
 from seqdesign.campaign.status import CampaignStatus, campaign_status, sequence_table
 from seqdesign.io.output import atomic_write_bytes, atomic_write_text
+from seqdesign.metrics import spearman
 
 
 @dataclass
@@ -111,7 +111,7 @@ def plot_predicted(seqs: pd.DataFrame, objectives: list[tuple[str, bool]]) -> Fi
         sc = ax.scatter(x, y, c=d["round"], cmap="viridis", s=14, alpha=0.8)
         lo, hi = float(min(x.min(), y.min())), float(max(x.max(), y.max()))
         ax.plot([lo, hi], [lo, hi], color="0.5", lw=1)
-        rho = spearmanr(x, y)[0] if len(d) > 2 else math.nan
+        rho = spearman(x, y)
         ax.set_title(f"{name}: predicted vs measured (spearman {rho:.2f})")
         ax.set_xlabel(f"proxy pred_{name}")
         ax.set_ylabel(f"measured {name}")

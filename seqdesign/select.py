@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seqdesign.distance import pairwise
-from seqdesign.errors import SpaceTooSmallError
+from seqdesign.errors import ConfigError, SpaceTooSmallError
 from seqdesign.space import SequenceSpace
 
 
@@ -23,6 +23,12 @@ class SelectionSettings:
     """
 
     min_distance: int = 0
+
+    def validate(self) -> None:
+        if self.min_distance < 0:
+            raise ConfigError(
+                f"selection.min_distance must be >= 0 (0: automatic), got {self.min_distance}"
+            )
 
     def resolve(self, space: SequenceSpace) -> int:
         if self.min_distance > 0:

@@ -324,9 +324,11 @@ def _fill_sequences(name: str, text: str, proposals: dict[str, str]) -> str:
         return text
     sep = "\t" if fmt == "tsv" else ","
     # read as read_measurements reads it, so quoted free text (a, "b, c") keeps its fields
-    rows = list(
-        csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=sep, skipinitialspace=True)
-    )
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=sep, skipinitialspace=True)
+    try:
+        rows = list(reader)
+    except csv.Error as e:
+        raise InputError(f"{name}: line {reader.line_num}: malformed table: {e}") from None
     if not rows:
         return text
     lower = [c.strip().lower() for c in rows[0]]

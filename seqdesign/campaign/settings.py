@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from seqdesign.alphabet import get_alphabet
+from seqdesign.config import check_seed
 from seqdesign.errors import ConfigError
 
 LENGTH_KEYS = ("length", "min_length", "max_length")
@@ -30,8 +31,8 @@ def parse_objective(spec: str) -> tuple[str, bool]:
     Raises:
         ConfigError: a malformed spec, or a name that cannot be a FASTA key / CSV column.
     """
-    name, _, direction = spec.partition(":")
-    if not name or direction not in ("", "max", "min"):
+    name, colon, direction = spec.partition(":")
+    if not name or direction not in ("", "max", "min") or (colon and not direction):
         raise ConfigError(f"--objective {spec!r}: expected NAME, NAME:max or NAME:min")
     if not _NAME.match(name) or name.lower() in _RESERVED or name.startswith("pred_"):
         raise ConfigError(
@@ -44,10 +45,15 @@ def parse_objective(spec: str) -> tuple[str, bool]:
 def objective_specs(specs: list[str]) -> list[str]:
     """Normalized ``name:max|min`` specs; each name once."""
     parsed = [parse_objective(s) for s in specs]
-    names = [n for n, _ in parsed]
-    if len(set(names)) != len(names):
-        raise ConfigError("--objective: an objective is named twice")
+    check_once([n for n, _ in parsed])
     return [f"{n}:{'max' if up else 'min'}" for n, up in parsed]
+
+
+def check_once(names: list[str]) -> None:
+    """Raises ConfigError naming the first objective given twice."""
+    twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if twice is not None:
+        raise ConfigError(f"--objective: {twice!r} is named twice")
 
 
 def init_settings(
@@ -77,8 +83,7 @@ def init_settings(
     for key, v in (("length", length), ("min_length", min_length), ("max_length", max_length)):
         if v is not None and v < 1:
             raise ConfigError(f"--{key.replace('_', '-')} {v}: expected at least 1")
-    if not 0 <= seed < 2**63:
-        raise ConfigError(f"--seed {seed}: expected an integer from 0 to 2^63-1")
+    check_seed(seed)
     return {
         **(extra or {}),
         "alphabet": alphabet.lower(),

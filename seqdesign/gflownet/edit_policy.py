@@ -276,8 +276,11 @@ def edit_log_pf(
     log_p = torch.log_softmax(policy(sub, sub_prefs).masked_fill(~mask, NEG_INF), -1)
     t_live, i_live = row_step[live], row_traj[live]
     is_stop = t_live == traj.n_edits[i_live]
-    t_edit = t_live.clamp(max=k - 1) if k > 0 else t_live
-    edit_action = traj.positions[i_live, t_edit] * env.n_letters + traj.letters[i_live, t_edit]
+    if k > 0:
+        t_edit = t_live.clamp(max=k - 1)
+        edit_action = traj.positions[i_live, t_edit] * env.n_letters + traj.letters[i_live, t_edit]
+    else:  # no edit allowed (--max-edits 0): every row is the STOP of its parent
+        edit_action = torch.zeros_like(t_live)
     action = torch.where(is_stop, env.n_actions - 1, edit_action)
     taken = log_p.gather(1, action[:, None]).squeeze(1)
     allowed = mask.gather(1, action[:, None]).squeeze(1)

@@ -71,8 +71,10 @@ def within(lengths: torch.Tensor, width: int) -> torch.Tensor:
     return torch.arange(width, device=lengths.device)[None, :] < lengths[:, None]
 
 
-def substitution_parents(space: SequenceSpace) -> list[str]:
+def substitution_parents(space: SequenceSpace, generator: str = "gfn-edit") -> list[str]:
     """The parents of ``space`` that substitutions can edit: those of an allowed length.
+
+    ``generator``: the name the messages give (``gfn-edit`` or ``mogfn-edit``).
 
     Raises:
         ConfigError: the space has no parents with ``max_edits``, or none of an allowed length.
@@ -80,14 +82,15 @@ def substitution_parents(space: SequenceSpace) -> list[str]:
     rules = space.rules
     if not rules.parents or rules.max_edits is None:
         raise ConfigError(
-            "generator 'gfn-edit' needs --parent sequences with --max-edits (or a space "
-            "without them, where it edits the best measured sequences); use 'gfn' otherwise"
+            f"generator {generator!r} needs --parent sequences with --max-edits (or a space "
+            "without them, where it edits the best measured sequences); use "
+            f"{generator.removesuffix('-edit')!r} otherwise"
         )
     kept = [p for p in rules.parents if space.min_len <= len(p) <= space.max_len]
     if not kept:
         raise ConfigError(
-            "generator 'gfn-edit' edits by substitution: no --parent sequence has a length "
-            f"in {space.min_len}-{space.max_len}; use 'gfn' otherwise"
+            f"generator {generator!r} edits by substitution: no --parent sequence has a length "
+            f"in {space.min_len}-{space.max_len}; use {generator.removesuffix('-edit')!r} otherwise"
         )
     return kept
 

@@ -8,13 +8,19 @@ from seqdesign.io.labeled import (
     read_records,
     sniff_format,
 )
-from seqdesign.io.output import atomic_write_bytes, atomic_write_text, write_fasta_records
+from seqdesign.io.output import (
+    atomic_write_bytes,
+    atomic_write_text,
+    check_output_path,
+    write_fasta_records,
+)
 
 __all__ = [
     "LabeledFile",
     "Record",
     "atomic_write_bytes",
     "atomic_write_text",
+    "check_output_path",
     "read_labeled",
     "read_measurements",
     "read_records",

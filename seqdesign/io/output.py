@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from seqdesign.errors import ConfigError
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -28,9 +30,50 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def check_output_path(
+    path: str | Path, flag: str = "-o", inputs: Iterable[str | Path | None] = ()
+) -> None:
+    """Refuse, before any work, an output file that cannot be written as promised.
+
+    Args:
+        path: the file to be written (``-`` for stdout is the caller's to handle).
+        flag: the option that named it, for the message.
+        inputs: files the command reads (None and ``-`` skipped): writing one of them would
+            destroy what was read, a measurement file above all.
+
+    Raises:
+        ConfigError: the folder does not exist; ``path`` is a folder, or exists as something
+            other than a regular file (a device, a pipe: ``-o -`` writes to stdout); or it is
+            one of ``inputs``.
+    """
+    p = Path(path)
+    if not p.parent.exists():
+        raise ConfigError(f"{flag} {path}: the folder {p.parent} does not exist")
+    if p.is_dir():
+        raise ConfigError(f"{flag} {path}: is a folder; expected a file name")
+    if p.exists() and not p.is_file():
+        raise ConfigError(
+            f"{flag} {path}: is not a regular file (a device or a pipe); name a file, or "
+            "'-' for stdout"
+        )
+    if not p.exists():
+        return
+    for src in inputs:
+        if src is None or str(src) == "-" or not Path(src).exists():
+            continue
+        if os.path.samefile(p, src):
+            raise ConfigError(
+                f"{flag} {path}: is the input file {src}; writing it would replace what was "
+                "read. Name another output"
+            )
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temporary file in the same folder, then rename)."""
-    path = Path(path)
+    """Write ``data`` to ``path`` atomically (temporary file in the same folder, then rename).
+
+    A symbolic link is written through: its target is replaced, the link kept.
+    """
+    path = Path(os.path.realpath(path)) if Path(path).is_symlink() else Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
         with os.fdopen(fd, "wb") as f:

@@ -28,12 +28,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.stats import spearmanr
 
 from seqdesign.alphabet import Alphabet
 from seqdesign.dataset import Dataset
 from seqdesign.encoding import encode_tokens, one_hot
 from seqdesign.errors import ConfigError, InputError, NotFittedError, TrainingError
+from seqdesign.metrics import spearman
 from seqdesign.motifs import reverse_complement
 from seqdesign.proxy.nets import ARCHITECTURES
 
@@ -349,7 +349,7 @@ class DeepEnsemble:
         for j in range(y.shape[1]):
             has = ~np.isnan(y[:, j])
             if has.sum() > 2:
-                rhos[j] = spearmanr(oof[has, j], y[has, j]).statistic
+                rhos[j] = spearman(oof[has, j], y[has, j])
         rho = rhos[0]
         ok = ~np.isnan(y[:, 0])
         ratio = np.abs(y[ok, 0] - oof[ok, 0]) / np.maximum(std[ok, 0], 1e-12)

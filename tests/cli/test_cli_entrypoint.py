@@ -49,6 +49,17 @@ def test_a_real_process_exits_2_with_one_line(tmp_path):
     assert not out.with_suffix(".settings.toml").exists()
 
 
+def test_a_wrong_option_is_one_line_too(tmp_path):
+    res = run("round", tmp_path / "x.csv", "-o", tmp_path / "p.fasta", "-n", 0)
+    err = res.stderr.decode()
+    assert res.returncode == 2, err
+    assert err.count("\n") == 1 and err.startswith("seqdesign: error: Invalid value for '-n'")
+    assert "(see seqdesign round --help)" in err
+    res = run("--nope")
+    assert res.returncode == 2 and res.stderr.decode().count("\n") == 1
+    assert run("--version").returncode == 0
+
+
 @pytest.mark.slow
 def test_pipeline_stdin_to_files(tmp_path, tf_fasta, small_config):
     out = tmp_path / "out.fasta"

@@ -208,7 +208,7 @@ def test_unknown_objective_csv(tmp_path, run_round, assert_user_error):
     )
 
 
-@pytest.mark.parametrize("spec", ["y:maximize", ":max", "y:max,y"])
+@pytest.mark.parametrize("spec", ["y:maximize", ":max", "y:max,y", "y:"])
 def test_malformed_objective_spec(tmp_path, run_round, assert_user_error, spec):
     src = tmp_path / "in.fasta"
     src.write_text(GOOD)
@@ -221,8 +221,27 @@ def test_objective_named_twice(tmp_path, run_round, assert_user_error):
     src.write_text(GOOD)
     out = tmp_path / "out.fasta"
     assert_user_error(
-        run_round(src, out, 2, "--objective", "y", "--objective", "y:min"), out, "named twice"
+        run_round(src, out, 2, "--objective", "y", "--objective", "y:min"),
+        out,
+        "'y' is named twice",
     )
+
+
+def test_one_measured_record_is_named(tmp_path, run_round, assert_user_error):
+    src = tmp_path / "in.csv"
+    src.write_text("sequence,y\nACGT,1\nACGA,\nTTGA,nan\n")
+    out = tmp_path / "out.fasta"
+    assert_user_error(run_round(src, out, 2), out, "in.csv: 1 record(s) with a measurement")
+
+
+@pytest.mark.filterwarnings("error::scipy.stats.ConstantInputWarning")
+def test_constant_labels_warn_nothing(tmp_path, cli, small_config):
+    src = tmp_path / "in.csv"
+    seqs = ["ACGT", "ACGA", "TTGA", "CCGT", "GGTA", "TTTC", "CAGA", "AGTC", "GACT", "TCCA"]
+    src.write_text("sequence,y\n" + "".join(f"{q},0.5\n" for q in seqs))  # enough to hold out
+    out = tmp_path / "out.fasta"
+    res = cli("round", src, "-o", out, "-n", 2, "--config", small_config, "--budget", "fast", "-q")
+    assert res.exit_code == 0 and res.stderr == "", res.stderr
 
 
 def test_unknown_objective_fasta(tmp_path, run_round, assert_user_error):
@@ -252,6 +271,7 @@ def test_unknown_objective_fasta(tmp_path, run_round, assert_user_error):
         ),
         pytest.param("[proxy]\nmembers = 1\n", ["members"], id="invalid-value"),
         pytest.param("acquisition = 'pi'\n", ["acquisition"], id="invalid-choice"),
+        pytest.param("[selection]\nmin_distance = -1\n", ["min_distance"], id="negative"),
     ],
 )
 def test_bad_config(tmp_path, cli, assert_user_error, toml, mentions):

@@ -87,6 +87,14 @@ def test_two_objective_options_are_checked(tmp_path, cli, assert_user_error, mo_
     assert_user_error(res, out, "'ei' is for one objective")
     res = cli("round", tf_csv, "-o", out, "-n", 5, "--config", cfg, "--generator", "mogfn")
     assert_user_error(res, out, "needs several objectives")
+    # the edit generator a parent cannot serve is the one named
+    par = tmp_path / "par.fasta"
+    par.write_text(">p\nACGTACGTA\n")
+    res = cli(
+        "round", csv, "-o", out, "-n", 5, "--config", cfg, "--generator", "mogfn-edit",
+        "--parent", par, "--max-edits", 2, "-q",
+    )  # fmt: skip
+    assert_user_error(res, out, "generator 'mogfn-edit' edits by substitution", "use 'mogfn'")
     # an objective column with no value at all: named before anything is trained
     blank = tmp_path / "blank.csv"
     lines = csv.read_text().splitlines()

@@ -1,0 +1,160 @@
+"""Where results go: never over an input, never over a device or a folder, nothing half-written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+ROUND = ["--budget", "fast", "--generator", "random"]
+
+
+def copy_of(src, tmp_path, name: str):
+    dst = tmp_path / name
+    shutil.copy(src, dst)
+    return dst
+
+
+def test_round_refuses_an_output_whose_sidecar_is_the_labeled_input(
+    tmp_path, run_round, assert_user_error, tf_csv
+):
+    labeled = copy_of(tf_csv, tmp_path, "base.csv")
+    before = labeled.read_bytes()
+    res = run_round(labeled, tmp_path / "base.fasta", 4)
+    # the sidecar base.csv is the input: nothing is written, the measurements are intact
+    assert res.exit_code == 2 and "is the input file" in res.stderr, res.stderr
+    assert labeled.read_bytes() == before
+    assert not (tmp_path / "base.fasta").exists()
+    assert not (tmp_path / "base.settings.toml").exists()
+
+
+def test_round_refuses_to_write_over_labeled_or_exclude(
+    tmp_path, run_round, assert_user_error, tf_fasta
+):
+    labeled = copy_of(tf_fasta, tmp_path, "b.fasta")
+    before = labeled.read_bytes()
+    res = run_round(labeled, labeled, 4)
+    assert_user_error(res, None, "-o", "is the input file")
+    assert labeled.read_bytes() == before
+    skip = tmp_path / "s.csv"
+    skip.write_text("sequence\nACGTACGT\n")
+    res = run_round(labeled, tmp_path / "s.fasta", 4, "--exclude", skip)
+    assert_user_error(res, None, "(sidecar)", "s.csv")
+    assert skip.read_text() == "sequence\nACGTACGT\n"
+
+
+def test_round_refuses_a_pipe_or_a_folder_in_the_way(
+    tmp_path, run_round, assert_user_error, tf_csv
+):
+    fifo = tmp_path / "pipe.fasta"
+    os.mkfifo(fifo)
+    res = run_round(tf_csv, fifo, 4)
+    assert_user_error(res, None, "is not a regular file")
+    assert not fifo.is_file() and fifo.exists()  # still the pipe
+    (tmp_path / "p.csv").mkdir()
+    out = tmp_path / "p.fasta"
+    res = run_round(tf_csv, out, 4)
+    assert_user_error(res, None, "p.csv", "is a folder")
+    assert not out.exists() and not (tmp_path / "p.settings.toml").exists()
+
+
+def test_round_writes_through_a_symbolic_link(tmp_path, run_round, read_fasta, tf_csv):
+    (tmp_path / "results").mkdir()
+    target = tmp_path / "results" / "real.fasta"
+    target.write_text(">old\nAAAAAAAA\n")
+    link = tmp_path / "link.fasta"
+    link.symlink_to(target)
+    res = run_round(tf_csv, link, 4)
+    assert res.exit_code == 0, res.stderr
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert len(read_fasta(target)) == 4
+
+
+def test_oracle_and_export_refuse_folders_and_their_inputs(tmp_path, cli, assert_user_error):
+    seqs = tmp_path / "seqs.csv"
+    seqs.write_text("id,sequence\na,ACGTACGT\nb,TTTTACGA\n")
+    (tmp_path / "out").mkdir()
+    assert_user_error(cli("oracle", "tfbind8", seqs, "-o", tmp_path / "out"), None, "is a folder")
+    res = cli("oracle", "tfbind8", seqs, "-o", seqs)
+    assert_user_error(res, None, "is the input file")
+    assert seqs.read_text() == "id,sequence\na,ACGTACGT\nb,TTTTACGA\n"
+    camp = tmp_path / "c"
+    res = cli("init", camp, "--alphabet", "dna", "--objective", "binding", "--length", 8, "-q")
+    assert res.exit_code == 0, res.stderr
+    assert_user_error(cli("export", camp, "-o", tmp_path / "out"), None, "is a folder")
+    ledger = camp / "ledger.sqlite"
+    before = ledger.read_bytes()
+    assert_user_error(cli("export", camp, "-o", ledger), None, "is the input file")
+    assert ledger.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("extra", "config", "mention"),
+    [
+        (("--kappa", "nan"), None, "kappa must be a finite number"),
+        (("--kappa", "inf"), None, "kappa must be a finite number"),
+        (("--seed", "-1"), None, "--seed -1: expected an integer from 0 to 2^63-1"),
+        ((), b"seed = -4\n", "seed = -4: expected an integer"),
+        ((), b'objective = ["binding", 3]\n', "expected a list of 'NAME[:max|:min]' strings"),
+        ((), bytes(range(256)), "not valid TOML: expected UTF-8 text"),
+    ],
+)
+def test_round_options_out_of_range_are_user_errors(
+    tmp_path, cli, assert_user_error, tf_csv, extra, config, mention
+):
+    out = tmp_path / "p.fasta"
+    args = ["round", tf_csv, "-o", out, "-n", 4, *ROUND, *extra]
+    if config is not None:
+        (tmp_path / "c.toml").write_bytes(config)
+        args += ["--config", tmp_path / "c.toml"]
+    assert_user_error(cli(*args), out, mention)
+
+
+def test_simulate_leaves_no_folder_when_a_round_fails(tmp_path, cli, small_config, monkeypatch):
+    import seqdesign.loop
+    from seqdesign.errors import TrainingError
+
+    def broken(*args, **kwargs):
+        raise TrainingError("the proxy diverged")
+
+    monkeypatch.setattr(seqdesign.loop, "simulate", broken)
+    out = tmp_path / "sim"
+    res = cli(
+        "simulate", "--oracle", "tfbind8", "--rounds", 1, "-n", 4, "--init", 20,
+        "--config", small_config, *ROUND, "--out-dir", out,
+    )  # fmt: skip
+    assert res.exit_code == 1 and "the proxy diverged" in res.stderr
+    assert not out.exists()  # settings.toml and start.fasta were written, then removed
+    out.mkdir()  # an empty folder given by the user stays, empty
+    res = cli(
+        "simulate", "--oracle", "tfbind8", "--rounds", 1, "-n", 4, "--init", 20,
+        "--config", small_config, *ROUND, "--out-dir", out,
+    )  # fmt: skip
+    assert res.exit_code == 1 and out.is_dir() and not any(out.iterdir())
+    res = cli("simulate", "--oracle", "tfbind8", "--out-dir", out, "--seed", -1, "--rounds", 1)
+    assert res.exit_code == 2 and not any(out.iterdir())
+
+
+def test_ingest_names_a_field_too_large_for_a_table(tmp_path, cli, assert_user_error):
+    camp = tmp_path / "c"
+    assert cli("init", camp, "--alphabet", "dna", "--objective", "binding", "-q").exit_code == 0
+    big = tmp_path / "big.csv"
+    big.write_text("id,binding\n" + "h" * 200_000 + ",0.5\n")
+    assert_user_error(cli("ingest", camp, big), None, "big.csv: line 2: malformed table")
+
+
+def test_edit_generator_with_no_edit_allowed_proposes_the_parents(
+    tmp_path, cli, small_config, read_fasta, assert_user_error, tf_csv
+):
+    parents = tmp_path / "par.fasta"
+    parents.write_text(">p1\nACGTACGT\n>p2\nACGTACGA\n")
+    out = tmp_path / "p.fasta"
+    base = ["round", tf_csv, "-o", out, "--config", small_config, "--budget", "fast", "-q"]
+    base += ["--generator", "gfn-edit", "--parent", parents, "--max-edits", 0]
+    res = cli(*base, "-n", 2)
+    assert res.exit_code == 0, res.stderr
+    assert sorted(q for _, _, q in read_fasta(out)) == ["ACGTACGA", "ACGTACGT"]
+    for path in (out, out.with_suffix(".csv"), out.with_suffix(".settings.toml")):
+        path.unlink()
+    assert_user_error(cli(*base, "-n", 3), out, "found only 2 valid unseen sequences")
