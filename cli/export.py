@@ -21,8 +21,13 @@ def export_command(
     directory: CampaignDir,
     output: Annotated[str, typer.Option("-o", "--output", help="Output file ('-' for stdout).")],
     fmt: Annotated[
-        ExportFormat, typer.Option("--format", help="fasta or csv.")
-    ] = ExportFormat.fasta,
+        ExportFormat | None,
+        typer.Option(
+            "--format",
+            help="fasta or csv [default: csv when -o ends in .csv, fasta otherwise].",
+            show_default=False,
+        ),
+    ] = None,
     round_index: Annotated[
         int | None,
         typer.Option(
@@ -48,6 +53,9 @@ def export_command(
         from seqdesign.campaign.ledger import LEDGER_NAME
         from seqdesign.io import atomic_write_text, check_output_path
 
+        if fmt is None:
+            csv_name = output != "-" and Path(output).suffix.lower() == ".csv"
+            fmt = ExportFormat.csv if csv_name else ExportFormat.fasta
         if output != "-":  # never over the campaign's own files
             root = Path(directory)
             inputs = [root / LEDGER_NAME, *sorted((root / ROUNDS_DIR).glob("*"))]

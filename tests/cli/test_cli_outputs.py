@@ -83,6 +83,12 @@ def test_oracle_and_export_refuse_folders_and_their_inputs(tmp_path, cli, assert
     res = cli("init", camp, "--alphabet", "dna", "--objective", "binding", "--length", 8, "-q")
     assert res.exit_code == 0, res.stderr
     assert_user_error(cli("export", camp, "-o", tmp_path / "out"), None, "is a folder")
+    # the format follows the suffix unless --format says otherwise
+    res = cli("export", camp, "-o", tmp_path / "all.csv")
+    assert res.exit_code == 0 and (tmp_path / "all.csv").read_text().startswith("id,"), res.stderr
+    assert cli("export", camp, "-o", tmp_path / "all.fa").exit_code == 0
+    assert cli("export", camp, "-o", tmp_path / "x.csv", "--format", "fasta").exit_code == 0
+    assert not (tmp_path / "x.csv").read_text().startswith("id,")
     ledger = camp / "ledger.sqlite"
     before = ledger.read_bytes()
     assert_user_error(cli("export", camp, "-o", ledger), None, "is the input file")
