@@ -116,7 +116,7 @@ def benchmark_command(
         if not task:
             raise ConfigError("--task: expected a preset or an oracle name (see --list)")
         from seqdesign.config import load_toml
-        from seqdesign.io import atomic_write_bytes, atomic_write_text
+        from seqdesign.io import atomic_write_bytes, check_output_path
         from seqdesign.oracles import get_oracle, names
 
         registry = names()
@@ -169,7 +169,12 @@ def benchmark_command(
                 raise ConfigError(f"--executor: expected local or ray, got {executor!r}")
             pool = make_executor(executor, workers=jobs, address=ray_address)
         out = out_dir or Path("bench-out") / task
-        out.mkdir(parents=True, exist_ok=True)
+        names = ("runs.csv", "summary.csv", "table.md", "benchmark.toml", "topk.png")
+        if out.exists() and not out.is_dir():
+            raise ConfigError(f"--out-dir {out}: is a file; expected a folder")
+        if out.is_dir():  # nothing may stand in the way of a result, found only at the end
+            for name in names:
+                check_output_path(out / name, "--out-dir")
         err_console.print(
             f"benchmark {task}: {len(tasks)} task(s) x {len(chosen)} method(s) x {seeds} seed(s), "
             f"init {spec.init}, {spec.rounds} round(s) x {spec.n}, budget {spec.budget}",
@@ -192,13 +197,18 @@ def benchmark_command(
 
         runs = bm.run_jobs(jobs_list, get_oracle, workers=jobs, on_done=on_done, executor=pool)
         summary = bm.summarize(runs)
-        atomic_write_text(out / "runs.csv", runs.to_csv(index=False, float_format="%.6g"))
-        atomic_write_text(out / "summary.csv", summary.to_csv(index=False, float_format="%.6g"))
-        atomic_write_text(out / "table.md", bm.to_markdown(summary))
-        _write_record(out, task, spec, chosen, seeds, merged, __version__)
-        atomic_write_bytes(
-            out / "topk.png", bm.plot_top_k(runs, title=f"{task}: top-{spec.n} per round")
-        )
+        # every result is made before the folder is touched: a failure or Ctrl-C during the
+        # runs or the plot leaves no folder, and no mix of new files with an earlier run's
+        results = [
+            runs.to_csv(index=False, float_format="%.6g").encode(),
+            summary.to_csv(index=False, float_format="%.6g").encode(),
+            bm.to_markdown(summary).encode(),
+            _record(task, spec, chosen, seeds, merged, __version__).encode(),
+            bm.plot_top_k(runs, title=f"{task}: top-{spec.n} per round"),
+        ]
+        out.mkdir(parents=True, exist_ok=True)
+        for name, data in zip(names, results, strict=True):
+            atomic_write_bytes(out / name, data)
         _print_table(summary)
         if not quiet:
             err_console.print(
@@ -219,9 +229,8 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _write_record(out: Path, task, spec, methods, seeds, settings, version) -> None:  # type: ignore[no-untyped-def]
+def _record(task, spec, methods, seeds, settings, version) -> str:  # type: ignore[no-untyped-def]
     """benchmark.toml: what ran, to re-run it."""
-    from seqdesign.io import atomic_write_text
     from seqdesign.tomlfmt import toml_value as fmt
 
     lines = [
@@ -244,7 +253,7 @@ def _write_record(out: Path, task, spec, methods, seeds, settings, version) -> N
         if isinstance(sub, dict):
             lines.append(f"\n[settings.{name}]")
             lines += [f"{k} = {fmt(v)}" for k, v in sub.items()]
-    atomic_write_text(out / "benchmark.toml", "\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
 
 
 def source_commit() -> str:

@@ -69,7 +69,7 @@ def main() -> None:
         hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
         sys.stderr.write(f"seqdesign: error: {e.format_message()}{hint}\n")
         sys.exit(e.exit_code)
-    except typer.Abort:
+    except typer.Abort:  # end of input at a prompt, as click reports it
         sys.stderr.write("seqdesign: aborted\n")
-        sys.exit(130)
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

@@ -132,9 +132,15 @@ def read_exclude(path: Path | None, alphabet: Alphabet) -> set[str]:
     return {q for _, q, _ in records}
 
 
-def check_output(output: str, inputs: Iterable[str | Path | None] = ()) -> None:
+def check_output(
+    output: str, inputs: Iterable[str | Path | None] = (), config: str | Path | None = None
+) -> None:
     """Fail before any work when -o or its sidecars cannot be written as promised, or would
-    overwrite one of ``inputs`` (``round base.csv -o base.fasta`` would replace base.csv)."""
+    overwrite one of ``inputs`` (``round base.csv -o base.fasta`` would replace base.csv).
+
+    ``config`` is an input of the FASTA and the CSV, not of the settings sidecar: a round's
+    ``.settings.toml`` passed back as ``--config`` is read whole, then rewritten.
+    """
     from seqdesign.io import check_output_path
 
     if output == "-":
@@ -146,9 +152,18 @@ def check_output(output: str, inputs: Iterable[str | Path | None] = ()) -> None:
             "<stem>.settings.toml; name it .fasta or .fa"
         )
     inputs = list(inputs)
-    check_output_path(out, "-o", inputs)
-    for side in sidecar_paths(out):
-        check_output_path(side, f"-o {output} (sidecar)", inputs)
+    csv_path, settings_path = sidecar_paths(out)
+    check_output_path(out, "-o", [*inputs, config])
+    check_output_path(csv_path, f"-o {output} (sidecar)", [*inputs, config])
+    check_output_path(settings_path, f"-o {output} (sidecar)", inputs)
+
+
+def config_parent(table: dict, config: str | Path | None) -> Path | None:
+    """The parent FASTA a ``[constraints]`` table names (relative to its TOML file), if any."""
+    path = table.get("parent")
+    if not isinstance(path, str) or config is None:
+        return None
+    return Path(config).parent / path
 
 
 def sidecar_paths(output: Path) -> tuple[Path, Path]:
@@ -298,9 +313,10 @@ def round_command(
         from seqdesign.loop import resolve_generator, run_round
 
         set_threads()
-        check_output(output, [labeled, exclude, constraint_flags.get("parent"), config])
         loaded = load_toml(config) if config else {}
         constraint_table = loaded.pop("constraints", {})
+        parents = [constraint_flags.get("parent"), config_parent(constraint_table, config)]
+        check_output(output, [labeled, exclude, *parents], config)
         table, cli = split_config(loaded, str(config))
         seed = seed if seed is not None else cli.get("seed", 0)
         check_seed(seed)

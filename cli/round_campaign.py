@@ -60,8 +60,9 @@ def campaign_round(
     table, from_config = split_config(loaded, str(config))
     from_config.pop("round", None)  # a record of an earlier round's settings file
     config_seed = from_config.pop("seed", None)
-    if seed is not None:
-        check_seed(seed)
+    if seed is not None or config_seed is not None:
+        where = "--seed" if seed is not None else f"{config}: seed ="
+        check_seed(seed if seed is not None else config_seed, where, ledger=True)
     with CampaignLock(directory, wait), Campaign.open(directory) as campaign:
         from seqdesign.campaign.rounds import (
             finish_pending,

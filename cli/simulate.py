@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -117,7 +116,7 @@ def simulate_command(
         import numpy as np
 
         from seqdesign.config import check_seed, load_toml, to_toml
-        from seqdesign.io import atomic_write_text, write_fasta_records
+        from seqdesign.io import atomic_write_text, fresh_folder, write_fasta_records
         from seqdesign.loop import resolve_generator, simulate
         from seqdesign.oracles import get_oracle
         from seqdesign.space import SequenceSpace
@@ -152,9 +151,7 @@ def simulate_command(
         ref = orc.reference_point() if orc.n_objectives > 1 else None
         if out_dir.exists() and any(out_dir.iterdir()):
             raise ConfigError(f"--out-dir {out_dir}: exists and is not empty; choose a new folder")
-        created = not out_dir.exists()
-        out_dir.mkdir(parents=True, exist_ok=True)
-        try:
+        with fresh_folder(out_dir):  # a failure or Ctrl-C leaves it as it was found
             atomic_write_text(
                 out_dir / "settings.toml",
                 to_toml(
@@ -233,13 +230,7 @@ def simulate_command(
             atomic_write_text(
                 out_dir / "summary.csv", summary.to_csv(index=False, float_format="%.6g")
             )
-            print_summary(summary, f"{orc.name}, {generator_name}, seed {seed}")
-        except BaseException:  # an error or Ctrl-C: leave no half-written folder behind
-            for path in out_dir.iterdir():  # it was empty: everything in it is this run's
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
-            if created:
-                out_dir.rmdir()
-            raise
+        print_summary(summary, f"{orc.name}, {generator_name}, seed {seed}")
 
 
 def print_summary(summary, title: str) -> None:

@@ -206,7 +206,8 @@ class Oracle(ABC):
             space: count only the sequences it holds (see :meth:`reachable`).
 
         Returns:
-            The mean, or None when the space is too large to enumerate.
+            The mean, or None when the space is too large to enumerate (or ``space`` allows
+            fewer than ``k`` sequences).
 
         Raises:
             ConfigError: ``k`` is not in 1..size of the space.
@@ -218,6 +219,8 @@ class Oracle(ABC):
             return None
         scores = land[1][:, 0]
         if k > scores.size:
+            if space is not None and space.constrained:
+                return None  # the constraints allow fewer than k: no k best to compare with
             raise ConfigError(f"top_k_mean: expected k <= {scores.size} (the space), got {k}")
         return float(np.partition(scores, scores.size - k)[scores.size - k :].mean())
 

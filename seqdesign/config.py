@@ -126,14 +126,17 @@ def _coerce(cls: type, table: dict[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
-def check_seed(seed: int, where: str = "--seed") -> None:
-    """Refuse a seed numpy cannot take.
+def check_seed(seed: int, where: str = "--seed", ledger: bool = False) -> None:
+    """Refuse a seed numpy cannot take (a negative one), or, for a campaign (``ledger``), one
+    its SQLite ledger cannot store (2^63 or more).
 
     Raises:
-        ConfigError: ``seed`` is not an integer from 0 to 2^63-1.
+        ConfigError: with ``where`` and what was expected.
     """
-    if not 0 <= seed < 2**63:
+    if ledger and not 0 <= seed < 2**63:
         raise ConfigError(f"{where} {seed}: expected an integer from 0 to 2^63-1")
+    if seed < 0:
+        raise ConfigError(f"{where} {seed}: expected an integer >= 0")
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:

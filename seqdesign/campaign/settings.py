@@ -83,7 +83,7 @@ def init_settings(
     for key, v in (("length", length), ("min_length", min_length), ("max_length", max_length)):
         if v is not None and v < 1:
             raise ConfigError(f"--{key.replace('_', '-')} {v}: expected at least 1")
-    check_seed(seed)
+    check_seed(seed, ledger=True)
     return {
         **(extra or {}),
         "alphabet": alphabet.lower(),

@@ -12,6 +12,7 @@ from seqdesign.io.output import (
     atomic_write_bytes,
     atomic_write_text,
     check_output_path,
+    fresh_folder,
     write_fasta_records,
 )
 
@@ -21,6 +22,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "check_output_path",
+    "fresh_folder",
     "read_labeled",
     "read_measurements",
     "read_records",

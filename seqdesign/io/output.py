@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,10 +32,20 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def _entry(path: str | Path) -> str:
+    """The folder entry a rename onto ``path`` replaces: the folder resolved, the name kept."""
+    p = Path(path)
+    return os.path.join(os.path.realpath(p.parent), p.name)
+
+
 def check_output_path(
     path: str | Path, flag: str = "-o", inputs: Iterable[str | Path | None] = ()
 ) -> None:
     """Refuse, before any work, an output file that cannot be written as promised.
+
+    Outputs are written to a temporary file renamed onto ``path``: the rename replaces the
+    entry ``path`` (a symbolic link there is replaced, not followed), so what it could destroy
+    is an input reached through that entry.
 
     Args:
         path: the file to be written (``-`` for stdout is the caller's to handle).
@@ -43,8 +55,8 @@ def check_output_path(
 
     Raises:
         ConfigError: the folder does not exist; ``path`` is a folder, or exists as something
-            other than a regular file (a device, a pipe: ``-o -`` writes to stdout); or it is
-            one of ``inputs``.
+            other than a regular file (a device, a pipe, or a link to one: ``-o -`` writes to
+            stdout); or writing it replaces one of ``inputs``.
     """
     p = Path(path)
     if not p.parent.exists():
@@ -56,24 +68,53 @@ def check_output_path(
             f"{flag} {path}: is not a regular file (a device or a pipe); name a file, or "
             "'-' for stdout"
         )
-    if not p.exists():
-        return
+    out = _entry(p)
     for src in inputs:
-        if src is None or str(src) == "-" or not Path(src).exists():
+        if src is None or str(src) == "-":
             continue
-        if os.path.samefile(p, src):
+        if out in (_entry(src), os.path.realpath(src)):
             raise ConfigError(
                 f"{flag} {path}: is the input file {src}; writing it would replace what was "
                 "read. Name another output"
             )
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temporary file in the same folder, then rename).
+@contextmanager
+def fresh_folder(path: str | Path) -> Iterator[Path]:
+    """An empty folder for one command's outputs, left as it was found if the command fails.
 
-    A symbolic link is written through: its target is replaced, the link kept.
+    Made, with any missing parents, on entry. On an error or Ctrl-C inside the block its
+    contents are removed (the caller has checked it was empty or missing: all of it is this
+    command's), and so are the folders made here.
+
+    Raises:
+        ConfigError: ``path`` exists and is not an empty folder.
     """
-    path = Path(os.path.realpath(path)) if Path(path).is_symlink() else Path(path)
+    path = Path(path)
+    if path.exists() and not (path.is_dir() and not any(path.iterdir())):
+        raise ConfigError(f"{path}: exists and is not an empty folder; choose a new folder")
+    made = []  # the folders this call makes, deepest first
+    p = path
+    while not p.exists():
+        made.append(p)
+        p = p.parent
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        yield path
+    except BaseException:
+        for child in path.iterdir():
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        for folder in made:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+    path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
         with os.fdopen(fd, "wb") as f:

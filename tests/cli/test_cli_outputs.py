@@ -59,16 +59,56 @@ def test_round_refuses_a_pipe_or_a_folder_in_the_way(
     assert not out.exists() and not (tmp_path / "p.settings.toml").exists()
 
 
-def test_round_writes_through_a_symbolic_link(tmp_path, run_round, read_fasta, tf_csv):
-    (tmp_path / "results").mkdir()
-    target = tmp_path / "results" / "real.fasta"
+def test_a_symbolic_link_as_output_is_replaced_and_its_target_kept(
+    tmp_path, run_round, read_fasta, tf_csv
+):
+    target = tmp_path / "r3.fasta"
     target.write_text(">old\nAAAAAAAA\n")
-    link = tmp_path / "link.fasta"
+    link = tmp_path / "latest.fasta"
     link.symlink_to(target)
     res = run_round(tf_csv, link, 4)
     assert res.exit_code == 0, res.stderr
-    assert link.is_symlink() and os.readlink(link) == str(target)
-    assert len(read_fasta(target)) == 4
+    assert not link.is_symlink() and len(read_fasta(link)) == 4
+    assert target.read_text() == ">old\nAAAAAAAA\n"
+    # a link to the labeled input is replaced too: the measurements stay where they were
+    labeled = copy_of(tf_csv, tmp_path, "lab.csv")
+    (tmp_path / "lab_link.fasta").symlink_to(labeled)
+    assert run_round(labeled, tmp_path / "lab_link.fasta", 4).exit_code == 0
+    assert labeled.read_bytes() == tf_csv.read_bytes()
+
+
+def test_an_input_reached_through_a_link_is_protected(
+    tmp_path, run_round, assert_user_error, tf_csv
+):
+    (tmp_path / "data").mkdir()
+    real = copy_of(tf_csv, tmp_path / "data", "lab.csv")
+    link = tmp_path / "lab.csv"
+    link.symlink_to(real)
+    res = run_round(link, tmp_path / "data" / "lab.fasta", 4)  # its sidecar is data/lab.csv
+    assert_user_error(res, None, "(sidecar)", "is the input file")
+    assert real.read_bytes() == tf_csv.read_bytes()
+
+
+def test_settings_passed_back_as_config_may_be_rewritten(tmp_path, run_round, cli, tf_csv):
+    out = tmp_path / "p.fasta"
+    assert run_round(tf_csv, out, 4, "--seed", 3).exit_code == 0
+    first = out.read_bytes()
+    settings = out.with_suffix(".settings.toml")
+    res = cli("round", tf_csv, "-o", out, "-n", 4, "--config", settings)
+    assert res.exit_code == 0, res.stderr
+    assert out.read_bytes() == first  # the same settings, the same seed: the same proposals
+
+
+def test_a_parent_named_in_the_config_is_an_input(
+    tmp_path, cli, small_config, assert_user_error, tf_csv
+):
+    parents = tmp_path / "parents.fasta"
+    parents.write_text(">p\nACGTACGT\n")
+    config = tmp_path / "c.toml"
+    config.write_text(small_config.read_text() + '\n[constraints]\nparent = "parents.fasta"\n')
+    res = cli("round", tf_csv, "-o", parents, "-n", 3, "--config", config, *ROUND)
+    assert_user_error(res, None, "is the input file")
+    assert parents.read_text() == ">p\nACGTACGT\n"
 
 
 def test_oracle_and_export_refuse_folders_and_their_inputs(tmp_path, cli, assert_user_error):
@@ -100,7 +140,7 @@ def test_oracle_and_export_refuse_folders_and_their_inputs(tmp_path, cli, assert
     [
         (("--kappa", "nan"), None, "kappa must be a finite number"),
         (("--kappa", "inf"), None, "kappa must be a finite number"),
-        (("--seed", "-1"), None, "--seed -1: expected an integer from 0 to 2^63-1"),
+        (("--seed", "-1"), None, "--seed -1: expected an integer >= 0"),
         ((), b"seed = -4\n", "seed = -4: expected an integer"),
         ((), b'objective = ["binding", 3]\n', "expected a list of 'NAME[:max|:min]' strings"),
         ((), bytes(range(256)), "not valid TOML: expected UTF-8 text"),
@@ -140,6 +180,42 @@ def test_simulate_leaves_no_folder_when_a_round_fails(tmp_path, cli, small_confi
     assert res.exit_code == 1 and out.is_dir() and not any(out.iterdir())
     res = cli("simulate", "--oracle", "tfbind8", "--out-dir", out, "--seed", -1, "--rounds", 1)
     assert res.exit_code == 2 and not any(out.iterdir())
+    nested = tmp_path / "a" / "b" / "c"  # folders made for a failed run go again
+    res = cli(
+        "simulate", "--oracle", "tfbind8", "--rounds", 1, "-n", 4, "--init", 20,
+        "--config", small_config, *ROUND, "--out-dir", nested,
+    )  # fmt: skip
+    assert res.exit_code == 1 and not (tmp_path / "a").exists()
+
+
+def test_large_seeds_are_fine_outside_a_campaign(
+    tmp_path, run_round, cli, assert_user_error, tf_csv
+):
+    res = run_round(tf_csv, tmp_path / "p.fasta", 2, "--seed", 2**64)  # numpy takes any size
+    assert res.exit_code == 0, res.stderr
+    camp = tmp_path / "c"
+    res = cli("init", camp, "--alphabet", "dna", "--objective", "y", "--seed", 2**63)
+    assert_user_error(res, None, "expected an integer from 0 to 2^63-1")
+
+
+def test_benchmark_writes_nothing_until_its_results_are_made(tmp_path, cli, monkeypatch):
+    import seqdesign.benchmark as bm
+
+    def broken(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bm, "plot_top_k", broken)
+    out = tmp_path / "b" / "x"
+    args = ["benchmark", "--task", "tfbind8", "--methods", "random", "--seeds", 1]
+    args += ["--rounds", 1, "-n", 4, "--init", 20, "--budget", "fast", "-q", "--out-dir", out]
+    res = cli(*args)
+    assert res.exit_code != 0 and not (tmp_path / "b").exists()
+    monkeypatch.undo()
+    out.mkdir(parents=True)
+    (out / "topk.png").mkdir()  # in the way of a result: refused before the runs
+    res = cli(*args)
+    assert res.exit_code == 2 and "topk.png: is a folder" in res.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["topk.png"]
 
 
 def test_ingest_names_a_field_too_large_for_a_table(tmp_path, cli, assert_user_error):
