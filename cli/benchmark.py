@@ -116,7 +116,7 @@ def benchmark_command(
         if not task:
             raise ConfigError("--task: expected a preset or an oracle name (see --list)")
         from seqdesign.config import load_toml
-        from seqdesign.io import atomic_write_bytes, check_output_path
+        from seqdesign.io import atomic_write_bytes, check_output_folder, check_output_path
         from seqdesign.oracles import get_oracle, names
 
         registry = names()
@@ -170,8 +170,7 @@ def benchmark_command(
             pool = make_executor(executor, workers=jobs, address=ray_address)
         out = out_dir or Path("bench-out") / task
         names = ("runs.csv", "summary.csv", "table.md", "benchmark.toml", "topk.png")
-        if out.exists() and not out.is_dir():
-            raise ConfigError(f"--out-dir {out}: is a file; expected a folder")
+        check_output_folder(out)
         if out.is_dir():  # nothing may stand in the way of a result, found only at the end
             for name in names:
                 check_output_path(out / name, "--out-dir")

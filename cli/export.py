@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from seqdesign.cli.common import CampaignDir, Quiet, Verbose, errors_to_exit, log, setup_logging
+from seqdesign.errors import ConfigError
 
 
 class ExportFormat(str, Enum):
@@ -56,10 +57,15 @@ def export_command(
         if fmt is None:
             csv_name = output != "-" and Path(output).suffix.lower() == ".csv"
             fmt = ExportFormat.csv if csv_name else ExportFormat.fasta
-        if output != "-":  # never over the campaign's own files
+        if output != "-":  # never over the campaign's own files, nor where its rounds go
             root = Path(directory)
             inputs = [root / LEDGER_NAME, *sorted((root / ROUNDS_DIR).glob("*"))]
             check_output_path(output, "-o", inputs)
+            if Path(output).resolve().parent == (root / ROUNDS_DIR).resolve():
+                raise ConfigError(
+                    f"-o {output}: is in {root / ROUNDS_DIR}, where the campaign writes its "
+                    "rounds; name a file elsewhere"
+                )
         with Campaign.open(directory) as campaign:
             if round_index is not None:
                 text = round_text(campaign, round_index, f".{fmt.value}")

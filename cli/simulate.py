@@ -43,7 +43,6 @@ from seqdesign.cli.constraint_options import (
     ParentOpt,
     build_constraints,
 )
-from seqdesign.errors import ConfigError
 
 SUMMARY_COLUMNS = [
     "round",
@@ -149,8 +148,6 @@ def simulate_command(
         # a wrong combination fails before work
         generator_name = resolve_generator(settings, orc.n_objectives, space)
         ref = orc.reference_point() if orc.n_objectives > 1 else None
-        if out_dir.exists() and any(out_dir.iterdir()):
-            raise ConfigError(f"--out-dir {out_dir}: exists and is not empty; choose a new folder")
         with fresh_folder(out_dir):  # a failure or Ctrl-C leaves it as it was found
             atomic_write_text(
                 out_dir / "settings.toml",

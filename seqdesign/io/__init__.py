@@ -11,6 +11,7 @@ from seqdesign.io.labeled import (
 from seqdesign.io.output import (
     atomic_write_bytes,
     atomic_write_text,
+    check_output_folder,
     check_output_path,
     fresh_folder,
     write_fasta_records,
@@ -21,6 +22,7 @@ __all__ = [
     "Record",
     "atomic_write_bytes",
     "atomic_write_text",
+    "check_output_folder",
     "check_output_path",
     "fresh_folder",
     "read_labeled",

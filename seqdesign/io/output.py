@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -70,17 +71,53 @@ def check_output_path(
         )
     out = _entry(p)
     for src in inputs:
-        if src is None or str(src) == "-":
+        if src is None or (str(src) == "-" and not _is_stdin_file(out)):
             continue
-        if out in (_entry(src), os.path.realpath(src)):
+        if str(src) == "-" or out in (_entry(src), os.path.realpath(src)):
+            src = "redirected to stdin" if str(src) == "-" else src
             raise ConfigError(
                 f"{flag} {path}: is the input file {src}; writing it would replace what was "
                 "read. Name another output"
             )
 
 
+def _is_stdin_file(entry: str) -> bool:
+    """Whether standard input is read from the file at ``entry`` (``cmd - < entry``)."""
+    try:
+        here, stdin = os.stat(entry), os.fstat(0)
+    except OSError:  # no such file, or no standard input
+        return False
+    return stat.S_ISREG(stdin.st_mode) and (here.st_dev, here.st_ino) == (
+        stdin.st_dev,
+        stdin.st_ino,
+    )
+
+
+def check_output_folder(path: str | Path, flag: str = "--out-dir") -> None:
+    """Refuse, before any work, a folder for results that cannot be made or written.
+
+    Raises:
+        ConfigError: ``path`` is a file or a dangling link, or its nearest existing ancestor
+            is not a writable folder.
+    """
+    p = Path(path)
+    if p.is_symlink() and not p.exists():
+        raise ConfigError(f"{flag} {path}: is a link to nothing; expected a folder")
+    if p.exists() and not p.is_dir():
+        raise ConfigError(f"{flag} {path}: is a file; expected a folder")
+    existing = p
+    while not existing.exists():
+        if existing.is_symlink():
+            raise ConfigError(f"{flag} {path}: {existing} is a link to nothing")
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"{flag} {path}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{flag} {path}: cannot write in {existing}")
+
+
 @contextmanager
-def fresh_folder(path: str | Path) -> Iterator[Path]:
+def fresh_folder(path: str | Path, flag: str = "--out-dir") -> Iterator[Path]:
     """An empty folder for one command's outputs, left as it was found if the command fails.
 
     Made, with any missing parents, on entry. On an error or Ctrl-C inside the block its
@@ -88,15 +125,18 @@ def fresh_folder(path: str | Path) -> Iterator[Path]:
     command's), and so are the folders made here.
 
     Raises:
-        ConfigError: ``path`` exists and is not an empty folder.
+        ConfigError: ``path`` exists and is not an empty folder, or cannot be made (see
+            :func:`check_output_folder`).
     """
     path = Path(path)
-    if path.exists() and not (path.is_dir() and not any(path.iterdir())):
-        raise ConfigError(f"{path}: exists and is not an empty folder; choose a new folder")
+    check_output_folder(path, flag)
+    if path.exists() and any(path.iterdir()):
+        raise ConfigError(f"{flag} {path}: exists and is not empty; choose a new folder")
     made = []  # the folders this call makes, deepest first
     p = path
     while not p.exists():
-        made.append(p)
+        if p.name not in ("..", "."):  # 'a/..' names an existing folder, not one made here
+            made.append(p)
         p = p.parent
     path.mkdir(parents=True, exist_ok=True)
     try:
@@ -104,11 +144,11 @@ def fresh_folder(path: str | Path) -> Iterator[Path]:
     except BaseException:
         for child in path.iterdir():
             shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
-        for folder in made:
+        for folder in made:  # none existed before: each goes if it is empty
             try:
                 folder.rmdir()
             except OSError:
-                break
+                continue
         raise
 
 

@@ -49,6 +49,22 @@ def test_a_real_process_exits_2_with_one_line(tmp_path):
     assert not out.with_suffix(".settings.toml").exists()
 
 
+def test_a_file_redirected_to_stdin_is_an_input(tmp_path, tf_csv):
+    labeled = tmp_path / "lab.csv"
+    labeled.write_bytes(tf_csv.read_bytes())
+    exe = str(SCRIPT) if SCRIPT.exists() else shutil.which("seqdesign")
+    with open(labeled, "rb") as stdin:  # seqdesign round - -o lab.fasta < lab.csv
+        res = subprocess.run(
+            [exe, "round", "-", "-o", str(tmp_path / "lab.fasta"), "-n", "3"],
+            stdin=stdin,
+            capture_output=True,
+            timeout=300,
+        )
+    err = res.stderr.decode()
+    assert res.returncode == 2 and "is the input file redirected to stdin" in err, err
+    assert labeled.read_bytes() == tf_csv.read_bytes()
+
+
 def test_a_wrong_option_is_one_line_too(tmp_path):
     res = run("round", tmp_path / "x.csv", "-o", tmp_path / "p.fasta", "-n", 0)
     err = res.stderr.decode()

@@ -240,3 +240,43 @@ def test_edit_generator_with_no_edit_allowed_proposes_the_parents(
     for path in (out, out.with_suffix(".csv"), out.with_suffix(".settings.toml")):
         path.unlink()
     assert_user_error(cli(*base, "-n", 3), out, "found only 2 valid unseen sequences")
+
+
+def test_an_out_dir_that_cannot_be_made_is_refused_before_any_work(
+    tmp_path, cli, small_config, assert_user_error
+):
+    afile = tmp_path / "lab.csv"
+    afile.write_text("sequence\nACGT\n")
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere" / "x")
+    bench = ["benchmark", "--task", "tfbind8", "--methods", "random", "--seeds", 1, "--rounds", 1]
+    bench += ["-n", 4, "--init", 20, "--budget", "fast", "-q", "--out-dir"]
+    sim = ["simulate", "--oracle", "tfbind8", "--rounds", 1, "-n", 4, "--init", 20]
+    sim += ["--config", small_config, *ROUND, "-q", "--out-dir"]
+    for args in (bench, sim):
+        assert_user_error(cli(*args, afile / "sub"), None, "is a file, not a folder")
+        assert_user_error(cli(*args, dangling), None, "is a link to nothing")
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_fresh_folder_removes_what_it_made_even_through_dotdot(tmp_path):
+    from seqdesign.io import fresh_folder
+
+    with pytest.raises(KeyboardInterrupt), fresh_folder(tmp_path / "zz1" / ".." / "zz2") as out:
+        (out / "settings.toml").write_text("x")
+        raise KeyboardInterrupt
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    with pytest.raises(ValueError), fresh_folder(kept):
+        raise ValueError
+    assert kept.is_dir() and not any(kept.iterdir())  # the user's empty folder stays
+
+
+def test_export_refuses_the_campaign_rounds_folder(tmp_path, cli, assert_user_error):
+    camp = tmp_path / "c"
+    assert cli("init", camp, "--alphabet", "dna", "--objective", "y", "-q").exit_code == 0
+    (camp / "rounds").mkdir(exist_ok=True)
+    res = cli("export", camp, "-o", camp / "rounds" / "round_002.fasta")
+    assert_user_error(res, None, "where the campaign writes its rounds")
+    assert not (camp / "rounds" / "round_002.fasta").exists()
