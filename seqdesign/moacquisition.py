@@ -8,11 +8,12 @@ objectives in different units weigh alike. Then:
   member drawn per candidate), (N, K). The scalar score is their equal-weight sum (the light
   default); MOGFN and NSGA-II use the vector itself.
 * ``ehvi``: expected hypervolume improvement over the measured Pareto front, the expectation
-  taken over the ensemble members as posterior samples (a Monte-Carlo "noisy EHVI": each member
-  is one joint sample of every objective of every candidate), with the reference point a tenth
-  of the measured range below the measured minimum (-0.1 after normalization, as BoTorch's
-  ``infer_reference_point``), so the measured front's ends count and a candidate beyond an end
-  gains. Batch selection is greedy sequential EHVI: each pick is added to every member's front
+  taken over the ensemble members as posterior samples (Monte-Carlo EHVI: each member is one
+  joint sample of every objective of every candidate; the front is the measured labels, not
+  resampled as BoTorch's noisy EHVI does), with the reference point a tenth of the measured
+  range below the measured minimum (-0.1 after normalization; BoTorch's
+  ``infer_reference_point`` likewise sets it a tenth of the range below the worst point), so
+  the measured front's ends count and a candidate beyond an end gains. Batch selection is greedy sequential EHVI: each pick is added to every member's front
   before the next is chosen (q-EHVI by fantasies); candidates with no expected gain left follow
   front by front on the per-objective UCB, so they too spread along the front. Exact
   hypervolumes limit ``ehvi`` to two or three objectives.
