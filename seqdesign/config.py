@@ -108,20 +108,23 @@ def _coerce(cls: type, table: dict[str, Any], where: str) -> dict[str, Any]:
                 f"{where}: unknown setting {key!r}; expected one of {', '.join(fields)}"
             )
         default = fields[key].default
+        at = (
+            f"{where}.{key}" if where.endswith("]") else f"{where}: {key}"
+        )  # [table].key; file: key
         if isinstance(default, bool) and not isinstance(value, bool):
-            raise ConfigError(f"{where}.{key}: expected true or false, got {value!r}")
+            raise ConfigError(f"{at}: expected true or false, got {value!r}")
         if isinstance(default, float):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ConfigError(f"{where}.{key}: expected a number, got {value!r}")
+                raise ConfigError(f"{at}: expected a number, got {value!r}")
             value = float(value)
         if (
             isinstance(default, int)
             and not isinstance(default, bool)
             and not isinstance(value, int)
         ):
-            raise ConfigError(f"{where}.{key}: expected an integer, got {value!r}")
+            raise ConfigError(f"{at}: expected an integer, got {value!r}")
         if isinstance(default, str) and not isinstance(value, str):
-            raise ConfigError(f"{where}.{key}: expected a string, got {value!r}")
+            raise ConfigError(f"{at}: expected a string, got {value!r}")
         out[key] = value
     return out
 

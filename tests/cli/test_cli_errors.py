@@ -272,6 +272,7 @@ def test_unknown_objective_fasta(tmp_path, run_round, assert_user_error):
         pytest.param("[proxy]\nmembers = 1\n", ["members"], id="invalid-value"),
         pytest.param("acquisition = 'pi'\n", ["acquisition"], id="invalid-choice"),
         pytest.param("[selection]\nmin_distance = -1\n", ["min_distance"], id="negative"),
+        pytest.param("kappa = 'x'\n", ["bad.toml: kappa: expected a number"], id="top-level-type"),
     ],
 )
 def test_bad_config(tmp_path, cli, assert_user_error, toml, mentions):
