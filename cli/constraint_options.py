@@ -103,6 +103,16 @@ def read_parents(path: str | Path, alphabet: Alphabet) -> tuple[str, ...]:
     return tuple(dict.fromkeys(q for _, q, _ in records))
 
 
+def table_parent(table: dict | None, source: str) -> Path | None:
+    """The parent FASTA a ``[constraints]`` table of ``source`` names, relative to that TOML
+    file (None: it names none, or not as a path)."""
+    path = (table or {}).get("parent")
+    if not isinstance(path, str):
+        return None
+    base = Path(source).parent if source not in ("config", "") else Path()
+    return base / path
+
+
 def build_constraints(
     table: dict[str, Any] | None,
     source: str,
@@ -131,11 +141,11 @@ def build_constraints(
     if "parent" in table:
         if "parents" in table:
             raise ConfigError(f"{source} [constraints]: give parent (a FASTA) or parents, not both")
-        path = table.pop("parent")
-        if not isinstance(path, str):
+        path = table_parent(table, source)
+        if path is None:
             raise ConfigError(f"{source} [constraints].parent: expected a FASTA path")
-        base = Path(source).parent if source not in ("config", "") else Path()
-        table["parents"] = list(read_parents(base / path, alphabet))
+        del table["parent"]
+        table["parents"] = list(read_parents(path, alphabet))
     base_set = Constraints.from_table(table, source)
     parents = read_parents(parent, alphabet) if parent is not None else None
     if parents is not None:  # a --parent flag replaces the config's parents

@@ -46,6 +46,7 @@ from seqdesign.cli.constraint_options import (
     MaxHomopolymerOpt,
     ParentOpt,
     build_constraints,
+    table_parent,
 )
 from seqdesign.errors import ConfigError, InputError
 
@@ -60,17 +61,13 @@ _ROUND_ID = re.compile(r"^sd_r(\d+)_\d+$")
 
 def parse_objectives(specs: list[str] | None) -> list[Objective] | None:
     """``NAME[:max|:min]`` specs -> objectives (None when no spec was given)."""
-    from seqdesign.campaign.settings import check_once
+    from seqdesign.campaign.settings import check_once, split_objective
     from seqdesign.loop import Objective
 
     if not specs:
         return None
-    out = []
-    for spec in specs:  # any column name (a CSV header may hold spaces); a campaign's are stricter
-        name, colon, direction = spec.partition(":")
-        if not name or direction not in ("", "max", "min") or (colon and not direction):
-            raise ConfigError(f"--objective {spec!r}: expected NAME, NAME:max or NAME:min")
-        out.append(Objective(name, direction != "min"))
+    # any column name (a CSV header may hold spaces); a campaign's are stricter
+    out = [Objective(*split_objective(spec)) for spec in specs]
     check_once([o.name for o in out])
     return out
 
@@ -156,14 +153,6 @@ def check_output(
     check_output_path(out, "-o", [*inputs, config])
     check_output_path(csv_path, f"-o {output} (sidecar)", [*inputs, config])
     check_output_path(settings_path, f"-o {output} (sidecar)", inputs)
-
-
-def config_parent(table: dict, config: str | Path | None) -> Path | None:
-    """The parent FASTA a ``[constraints]`` table names (relative to its TOML file), if any."""
-    path = table.get("parent")
-    if not isinstance(path, str) or config is None:
-        return None
-    return Path(config).parent / path
 
 
 def sidecar_paths(output: Path) -> tuple[Path, Path]:
@@ -315,7 +304,8 @@ def round_command(
         set_threads()
         loaded = load_toml(config) if config else {}
         constraint_table = loaded.pop("constraints", {})
-        parents = [constraint_flags.get("parent"), config_parent(constraint_table, config)]
+        config_source = str(config or "config")
+        parents = [constraint_flags.get("parent"), table_parent(constraint_table, config_source)]
         check_output(output, [labeled, exclude, *parents], config)
         table, cli = split_config(loaded, str(config))
         seed = seed if seed is not None else cli.get("seed", 0)
@@ -330,7 +320,7 @@ def round_command(
         objective = objective or cli.get("objective")
         round_index = round_index or cli.get("round")
         settings = settings_from_options(
-            table, str(config or "config"), budget, generator, acquisition, kappa, device
+            table, config_source, budget, generator, acquisition, kappa, device
         )
         objectives = parse_objectives(objective)
         name, text = read_input_text(labeled)
@@ -356,9 +346,7 @@ def round_command(
                 f"{name}: objective {dataset.unmeasured_objectives[0]!r} has no value in any "
                 "record; expected at least one measurement of it"
             )
-        constraints = build_constraints(
-            constraint_table, str(config or "config"), alpha, **constraint_flags
-        )
+        constraints = build_constraints(constraint_table, config_source, alpha, **constraint_flags)
         space = resolve_space(dataset, alpha, name, length, min_length, max_length, constraints)
         if space.constrained:
             log.info("constraints: %s", constraints.describe())

@@ -13,10 +13,11 @@ objectives in different units weigh alike. Then:
   resampled as BoTorch's noisy EHVI does), with the reference point a tenth of the measured
   range below the measured minimum (-0.1 after normalization; BoTorch's
   ``infer_reference_point`` likewise sets it a tenth of the range below the worst point), so
-  the measured front's ends count and a candidate beyond an end gains. Batch selection is greedy sequential EHVI: each pick is added to every member's front
-  before the next is chosen (q-EHVI by fantasies); candidates with no expected gain left follow
-  front by front on the per-objective UCB, so they too spread along the front. Exact
-  hypervolumes limit ``ehvi`` to two or three objectives.
+  the measured front's ends count and a candidate beyond an end gains. Batch selection is
+  greedy sequential EHVI: each pick is added to every member's front before the next is chosen
+  (q-EHVI by fantasies); candidates with no expected gain left follow front by front on the
+  per-objective UCB, so they too spread along the front. Exact hypervolumes limit ``ehvi`` to
+  two or three objectives.
 """
 
 from __future__ import annotations

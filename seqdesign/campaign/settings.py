@@ -25,21 +25,31 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 _RESERVED = {"id", "sequence"}
 
 
+def split_objective(spec: str) -> tuple[str, bool]:
+    """``NAME[:max|:min]`` -> ``(name, maximize)``, any name (a CSV column may hold spaces).
+
+    Raises:
+        ConfigError: no name, or a direction other than ``max`` and ``min``.
+    """
+    name, colon, direction = spec.partition(":")
+    if not name or direction not in ("", "max", "min") or (colon and not direction):
+        raise ConfigError(f"--objective {spec!r}: expected NAME, NAME:max or NAME:min")
+    return name, direction != "min"
+
+
 def parse_objective(spec: str) -> tuple[str, bool]:
     """``NAME[:max|:min]`` -> ``(name, maximize)``.
 
     Raises:
         ConfigError: a malformed spec, or a name that cannot be a FASTA key / CSV column.
     """
-    name, colon, direction = spec.partition(":")
-    if not name or direction not in ("", "max", "min") or (colon and not direction):
-        raise ConfigError(f"--objective {spec!r}: expected NAME, NAME:max or NAME:min")
+    name, maximize = split_objective(spec)
     if not _NAME.match(name) or name.lower() in _RESERVED or name.startswith("pred_"):
         raise ConfigError(
             f"--objective {spec!r}: expected a name of letters, digits, '_', '.' or '-' "
             "(not id, sequence or pred_*)"
         )
-    return name, direction != "min"
+    return name, maximize
 
 
 def objective_specs(specs: list[str]) -> list[str]:

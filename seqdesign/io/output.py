@@ -71,10 +71,13 @@ def check_output_path(
         )
     out = _entry(p)
     for src in inputs:
-        if src is None or (str(src) == "-" and not _is_stdin_file(out)):
+        if src is None:
             continue
-        if str(src) == "-" or out in (_entry(src), os.path.realpath(src)):
-            src = "redirected to stdin" if str(src) == "-" else src
+        if str(src) == "-":
+            replaces, src = _is_stdin_file(out), "redirected to stdin"
+        else:
+            replaces = out in (_entry(src), os.path.realpath(src))
+        if replaces:
             raise ConfigError(
                 f"{flag} {path}: is the input file {src}; writing it would replace what was "
                 "read. Name another output"
