@@ -336,16 +336,7 @@ def round_command(
             raise InputError(
                 f"{name}: no measurements found; expected key=value labels or value columns"
             )
-        if dataset.n_labeled < 2:
-            raise InputError(
-                f"{name}: {dataset.n_labeled} record(s) with a measurement; expected at least 2 "
-                "to fit the proxy"
-            )
-        if dataset.unmeasured_objectives:
-            raise InputError(
-                f"{name}: objective {dataset.unmeasured_objectives[0]!r} has no value in any "
-                "record; expected at least one measurement of it"
-            )
+        dataset.check_fittable(name)  # before the slow steps, naming the file
         constraints = build_constraints(constraint_table, config_source, alpha, **constraint_flags)
         space = resolve_space(dataset, alpha, name, length, min_length, max_length, constraints)
         if space.constrained:

@@ -51,6 +51,28 @@ class Dataset:
         empty = np.isnan(self.labels).all(axis=0)
         return [name for name, e in zip(self.objectives, empty) if e]
 
+    def check_fittable(self, source: str | None = None) -> None:
+        """Refuse data a proxy cannot be fit on: fewer than 2 rows with a measurement, or an
+        objective with no value in any row.
+
+        Args:
+            source: the file the data came from, to begin the message with.
+
+        Raises:
+            InputError: naming ``source``, the count or the objective.
+        """
+        where = f"{source}: " if source else ""
+        if self.n_labeled < 2:
+            raise InputError(
+                f"{where}{self.n_labeled} record(s) with a measurement; expected at least 2 "
+                "to fit the proxy"
+            )
+        if self.unmeasured_objectives:
+            raise InputError(
+                f"{where}objective {self.unmeasured_objectives[0]!r} has no value in any record; "
+                "expected at least one measurement of it"
+            )
+
     def subset(self, mask: np.ndarray) -> Dataset:
         idx = np.flatnonzero(mask)
         return Dataset(

@@ -19,7 +19,7 @@ from seqdesign.acquisition import acquire
 from seqdesign.config import RoundSettings
 from seqdesign.dataset import Dataset
 from seqdesign.distance import nearest
-from seqdesign.errors import ConfigError, InputError, SpaceTooSmallError
+from seqdesign.errors import ConfigError, SpaceTooSmallError
 from seqdesign.generators import (
     EDIT_GENERATORS,
     VECTOR_GENERATORS,
@@ -127,16 +127,8 @@ def run_round(
     ss = np.random.SeedSequence(seed)
     proxy_rng, gen_rng, sample_rng, ts_rng = (np.random.default_rng(s) for s in ss.spawn(4))
 
+    dataset.check_fittable()
     measured = dataset.subset(~np.isnan(dataset.labels).all(axis=1))
-    if len(measured) < 2:
-        raise InputError(
-            f"need at least 2 measured sequences to fit the proxy, found {len(measured)}"
-        )
-    if dataset.unmeasured_objectives:
-        raise InputError(
-            f"objective {dataset.unmeasured_objectives[0]!r} has no measured value; the proxy "
-            "needs at least one per objective"
-        )
     name = resolve_generator(settings, len(objectives), space)  # refuse before training
     proxy = DeepEnsemble(settings.proxy, device=settings.device)
     on_proxy = (lambda i, t: progress("proxy", i, t)) if progress else None

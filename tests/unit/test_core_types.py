@@ -95,6 +95,17 @@ def test_dataset_from_records_subset_and_select():
         Dataset(["A"], [], ("x",), np.zeros((1, 1)), np.zeros((1, 1), dtype=np.int64))
 
 
+def test_dataset_check_fittable_names_the_source():
+    rows = [("a", "AC", {"x": 1.0, "y": math.nan}), ("b", "GT", {"x": 2.0, "y": math.nan})]
+    with pytest.raises(InputError, match=r"^lab.csv: objective 'y' has no value in any record"):
+        Dataset.from_records(rows).check_fittable("lab.csv")
+    one = Dataset.from_records([rows[0], ("b", "GT", {"x": math.nan, "y": math.nan})])
+    with pytest.raises(InputError, match=r"^1 record\(s\) with a measurement; expected at least 2"):
+        one.check_fittable()
+    rows[1][2]["y"] = 5.0  # one value of y is enough
+    Dataset.from_records(rows).check_fittable()
+
+
 def test_metrics_by_hand():
     s = np.array([0.1, 0.9, 0.5, 0.9])
     assert top_k_indices(s, 2).tolist() == [1, 3]  # stable for ties

@@ -83,5 +83,5 @@ def test_run_round_names_an_objective_with_no_measurement():
     ]
     data = Dataset.from_records(records, ["a", "b"])
     settings = build_settings("fast", {}, {"generator": "nsga2"})
-    with pytest.raises(InputError, match="objective 'b' has no measured value"):
+    with pytest.raises(InputError, match="objective 'b' has no value in any record"):
         run_round(data, space, 5, settings, 0)
