@@ -143,6 +143,9 @@ def run_round(
         multi = MultiObjectiveAcquisition.from_labels(
             settings.acquisition, settings.kappa, signs, labels, ts_rng
         )
+        if multi.kind == "ehvi":  # noisy EHVI: each member's front of its own predictions
+            at_measured = proxy.posterior(list(measured.sequences)).samples
+            multi = multi.with_noisy_front(multi.normalize(at_measured))
 
     def reward(seqs: list[str]) -> np.ndarray:
         if multi is not None:

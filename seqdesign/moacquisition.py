@@ -7,14 +7,19 @@ objectives in different units weigh alike. Then:
 * ``ucb`` / ``mean`` / ``ts``: one value per objective (mean + kappa * std, the mean, or one
   member drawn per candidate), (N, K). The scalar score is their equal-weight sum (the light
   default); MOGFN and NSGA-II use the vector itself.
-* ``ehvi``: expected hypervolume improvement over the measured Pareto front, the expectation
-  taken over the ensemble members as posterior samples (Monte-Carlo EHVI: each member is one
-  joint sample of every objective of every candidate; the front is the measured labels, not
-  resampled as BoTorch's noisy EHVI does), with the reference point a tenth of the measured
-  range below the measured minimum (-0.1 after normalization; BoTorch's
+* ``ehvi``: noisy expected hypervolume improvement over the measured Pareto front, the
+  expectation taken over the ensemble members as posterior samples (Monte-Carlo NEHVI, as
+  BoTorch's qNEHVI with ``X_baseline`` the measured sequences: each member is one joint sample
+  of every objective of every candidate *and* of every measured sequence, and a candidate's
+  gain under a member is over the front of that member's predictions at the measured
+  sequences, not over the labels, so one lucky measurement does not set the bar and a
+  sequence with only some objectives measured still counts), with the reference point a
+  tenth of the measured range below the measured minimum (-0.1 after normalization; BoTorch's
   ``infer_reference_point`` likewise sets it a tenth of the range below the worst point), so
-  the measured front's ends count and a candidate beyond an end gains. Batch selection is
-  greedy sequential EHVI: each pick is added to every member's front before the next is chosen
+  the front's ends count and a candidate beyond an end gains. Without member predictions at
+  the measured sequences (:meth:`MultiObjectiveAcquisition.with_noisy_front` not called) the
+  front is the labels' for every member. Batch selection is greedy sequential EHVI: each pick
+  is added to every member's front (its value under that member) before the next is chosen
   (q-EHVI by fantasies); candidates with no expected gain left follow front by front on the
   per-objective UCB, so they too spread along the front. Exact hypervolumes limit ``ehvi`` to
   two or three objectives.
@@ -22,7 +27,7 @@ objectives in different units weigh alike. Then:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -71,6 +76,8 @@ class MultiObjectiveAcquisition:
         span: (K,) measured range of each signed objective (maps to 1).
         front: (F, K) the measured Pareto front, normalized.
         rng: draws the member of ``ts``.
+        member_fronts: ``ehvi``: one front per member, of its predictions at the measured
+            sequences (None: ``front`` for every member); see :meth:`with_noisy_front`.
     """
 
     kind: str
@@ -80,6 +87,7 @@ class MultiObjectiveAcquisition:
     span: np.ndarray
     front: np.ndarray
     rng: np.random.Generator
+    member_fronts: list[np.ndarray] | None = None
 
     @classmethod
     def from_labels(
@@ -104,6 +112,28 @@ class MultiObjectiveAcquisition:
         front = z[non_dominated(z)] if len(z) else np.zeros((0, len(signs)))
         return cls(kind, kappa, signs, lo, span, front, rng)
 
+    def with_noisy_front(self, measured: np.ndarray) -> MultiObjectiveAcquisition:
+        """This acquisition with each member's front taken from its own predictions.
+
+        Args:
+            measured: (M, B, K) normalized member samples at the measured sequences (B >= 1).
+
+        Raises:
+            ConfigError: ``measured`` is not (M, B, K) with B >= 1 and K objectives, or not
+                finite.
+        """
+        measured = np.asarray(measured, dtype=np.float64)
+        k = len(self.signs)
+        if measured.ndim != 3 or measured.shape[1] < 1 or measured.shape[2] != k:
+            raise ConfigError(
+                f"with_noisy_front: expected member samples of shape (M, B >= 1, {k}), got "
+                f"{measured.shape}"
+            )
+        if not np.isfinite(measured).all():
+            raise ConfigError("with_noisy_front: the member samples must be finite")
+        fronts = [member[non_dominated(member)] for member in measured]
+        return replace(self, member_fronts=fronts)
+
     def normalize(self, samples: np.ndarray) -> np.ndarray:
         """(M, N, K) label units -> (M, N, K) signed and normalized."""
         return (samples * self.signs - self.lo) / self.span
@@ -122,14 +152,25 @@ class MultiObjectiveAcquisition:
 
         Args:
             z: member samples.
-            fronts: one front per member (default: the measured front for all).
+            fronts: one front per member (default: :meth:`fronts`).
+
+        Raises:
+            ConfigError: ``z`` has another number of members than the fronts.
         """
+        fronts = self.fronts(z.shape[0]) if fronts is None else fronts
+        if len(fronts) != z.shape[0]:
+            raise ConfigError(
+                f"ehvi: {z.shape[0]} member sample(s) against {len(fronts)} member front(s)"
+            )
         ref = np.full(z.shape[-1], -EHVI_REF_MARGIN)
-        gains = [
-            hypervolume_improvement(z[m], self.front if fronts is None else fronts[m], ref)
-            for m in range(z.shape[0])
-        ]
+        gains = [hypervolume_improvement(z[m], fronts[m], ref) for m in range(z.shape[0])]
         return np.mean(gains, axis=0)
+
+    def fronts(self, members: int) -> list[np.ndarray]:
+        """One front per member: its own (:meth:`with_noisy_front`), else the measured one."""
+        if self.member_fronts is not None:
+            return [f.copy() for f in self.member_fronts]
+        return [self.front.copy() for _ in range(members)]
 
     def score(self, z: np.ndarray) -> np.ndarray:
         """(M, N, K) normalized samples -> (N,) one score per candidate, larger better."""
@@ -159,7 +200,7 @@ class MultiObjectiveAcquisition:
     def _greedy_ehvi(self, z: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
         by_score = np.argsort(-scores, kind="stable")
         head = by_score[: 3 * n]
-        fronts = [self.front.copy() for _ in range(z.shape[0])]
+        fronts = self.fronts(z.shape[0])
         left = list(head)
         picks: list[int] = []
         while left and len(picks) < 3 * n:

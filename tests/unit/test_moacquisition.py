@@ -85,3 +85,66 @@ def test_run_round_names_an_objective_with_no_measurement():
     settings = build_settings("fast", {}, {"generator": "nsga2"})
     with pytest.raises(InputError, match="objective 'b' has no value in any record"):
         run_round(data, space, 5, settings, 0)
+
+
+def test_noisy_ehvi_measures_each_member_against_its_own_front():
+    acq = acquisition()
+    candidate = certain([[0.5, 0.5]], members=2)
+    assert acq.ehvi(candidate) == pytest.approx([0.0])  # on the measured front: no gain
+    # member 0 reproduces the labels; member 1 predicts the measured (0.5, 0.5) at (0.3, 0.3),
+    # a lucky measurement it does not believe. Shifted by the reference point (-0.1), member
+    # 1's front is (0.1, 1.1), (1.1, 0.1), (0.4, 0.4) and the candidate's box is 0.6 x 0.6 =
+    # 0.36, of which the two end strips cover 0.06 + 0.06 - 0.01 and the (0.4, 0.4) box
+    # another 0.16 - 0.07: a gain of 0.36 - 0.2 = 0.16 under member 1, 0 under member 0
+    measured = np.array(
+        [[[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]], [[0.0, 1.0], [1.0, 0.0], [0.3, 0.3]]]
+    )
+    noisy = acq.with_noisy_front(measured)
+    assert noisy.ehvi(candidate) == pytest.approx([0.08])
+    assert acq.member_fronts is None  # a copy: the labels' acquisition is unchanged
+    # greedy selection starts from the members' fronts too: the candidate gains, so it leads
+    z = certain([[0.2, 0.2], [0.5, 0.5]], members=2)
+    assert noisy.order(z, noisy.score(z), 1)[0] == 1
+    with pytest.raises(ConfigError, match="2 member front"):
+        noisy.ehvi(certain([[0.5, 0.5]], members=3))
+
+
+@pytest.mark.parametrize(
+    "measured, match",
+    [
+        (np.zeros((2, 0, 2)), "shape"),
+        (np.zeros((2, 3, 3)), "shape"),
+        (np.zeros((3, 2)), "shape"),
+        (np.full((2, 3, 2), np.nan), "finite"),
+    ],
+)
+def test_noisy_front_refuses_malformed_samples(measured, match):
+    with pytest.raises(ConfigError, match=match):
+        acquisition().with_noisy_front(measured)
+
+
+def test_run_round_scores_ehvi_against_the_members_predictions(monkeypatch):
+    """--acquisition ehvi: the fronts come from the proxy at every measured sequence, those
+    with one objective missing included."""
+    space = SequenceSpace(DNA, 6, 6)
+    seqs = space.random(40, np.random.default_rng(0))
+    records = [
+        (f"s{i}", q, {"a": float(q.count("A")), "b": float(q.count("C")) if i % 4 else np.nan})
+        for i, q in enumerate(seqs)
+    ]
+    data = Dataset.from_records(records, ["a", "b"])
+    seen: list[tuple[int, ...]] = []
+    real = MultiObjectiveAcquisition.with_noisy_front
+
+    def spy(self, measured):
+        seen.append(np.shape(measured))
+        return real(self, measured)
+
+    monkeypatch.setattr(MultiObjectiveAcquisition, "with_noisy_front", spy)
+    settings = build_settings("fast", {}, {"acquisition": "ehvi", "generator": "exhaustive"})
+    result = run_round(data, space, 5, settings, 0)
+    assert len(result.table) == 5
+    assert seen == [(settings.proxy.members, 40, 2)]
+    seen.clear()
+    run_round(data, space, 5, build_settings("fast", {}, {"generator": "exhaustive"}), 0)
+    assert seen == []  # ucb has no front to take
