@@ -109,8 +109,8 @@ AcquisitionOpt = Annotated[
     typer.Option(
         "--acquisition",
         help="ucb: mean + kappa*std; ei: expected improvement; ts: Thompson sampling; mean; "
-        "ehvi: expected hypervolume improvement over the measured front (ensemble members as "
-        "posterior samples). Several objectives: ucb, mean and ts act per objective (scalarized "
+        "ehvi: noisy expected hypervolume improvement (ensemble members as joint posterior "
+        "samples of the candidates and the measured front). Several objectives: ucb, mean and ts act per objective (scalarized "
         "for ranking, the front kept for selection), ehvi (2 or 3 objectives); ei is one "
         "objective only. "
         "One objective: ehvi is not available. [default: ucb]",

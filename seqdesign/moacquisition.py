@@ -18,11 +18,12 @@ objectives in different units weigh alike. Then:
   ``infer_reference_point`` likewise sets it a tenth of the range below the worst point), so
   the front's ends count and a candidate beyond an end gains. Without member predictions at
   the measured sequences (:meth:`MultiObjectiveAcquisition.with_noisy_front` not called) the
-  front is the labels' for every member. Batch selection is greedy sequential EHVI: each pick
-  is added to every member's front (its value under that member) before the next is chosen
-  (q-EHVI by fantasies); candidates with no expected gain left follow front by front on the
-  per-objective UCB, so they too spread along the front. Exact hypervolumes limit ``ehvi`` to
-  two or three objectives.
+  front is the labels' for every member. With two objectives batch selection is greedy
+  sequential EHVI: each pick is added to every member's front (its value under that member)
+  before the next is chosen (q-EHVI by fantasies); candidates with no expected gain left follow
+  front by front on the per-objective UCB, so they too spread along the front (with three,
+  selection goes front by front on the UCB). Exact hypervolumes limit ``ehvi`` to two or three
+  objectives.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from seqdesign.distance import pairwise
-from seqdesign.errors import ConfigError
+from seqdesign.errors import ConfigError, TrainingError
 from seqdesign.multiobjective import front_order, hypervolume_improvement, non_dominated
 
 MULTI_KINDS = ("ucb", "mean", "ts", "ehvi")
@@ -119,8 +120,8 @@ class MultiObjectiveAcquisition:
             measured: (M, B, K) normalized member samples at the measured sequences (B >= 1).
 
         Raises:
-            ConfigError: ``measured`` is not (M, B, K) with B >= 1 and K objectives, or not
-                finite.
+            ConfigError: ``measured`` is not (M, B, K) with B >= 1 and K objectives.
+            TrainingError: the predictions are not finite (the proxy diverged).
         """
         measured = np.asarray(measured, dtype=np.float64)
         k = len(self.signs)
@@ -130,7 +131,10 @@ class MultiObjectiveAcquisition:
                 f"{measured.shape}"
             )
         if not np.isfinite(measured).all():
-            raise ConfigError("with_noisy_front: the member samples must be finite")
+            raise TrainingError(
+                "the proxy predicted non-finite values at the measured sequences; check the "
+                "labels' scale"
+            )
         fronts = [member[non_dominated(member)] for member in measured]
         return replace(self, member_fronts=fronts)
 

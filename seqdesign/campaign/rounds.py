@@ -137,6 +137,7 @@ def run_campaign_round(
             f"{', '.join(o.name for o in objectives)}; a round needs at least 2 (add them with "
             f"seqdesign ingest {campaign.root} FILE)"
         )
+    dataset.check_fittable(f"campaign {campaign.root}")  # every objective measured once
     constraints = constraints or Constraints()
     space = campaign_space(campaign, merged, dataset, constraints)
     known = campaign.known_sequences() | (exclude or set())

@@ -276,6 +276,22 @@ def test_report_of_two_objectives_draws_the_pareto_front(tmp_path, cli, assert_u
     assert 'src="pareto.png"' in (out / "report.html").read_text()
 
 
+def test_a_round_names_the_campaign_and_an_objective_never_measured(
+    tmp_path, cli, assert_user_error
+):
+    root = tmp_path / "two"
+    assert cli("init", root, "--alphabet", "dna", "--objective", "a", "--objective",
+               "b").exit_code == 0  # fmt: skip
+    src = tmp_path / "only_a.csv"
+    src.write_text("sequence,a\nACGTAC,1\nAAAAAA,2\nCCCCCC,3\n")
+    assert cli("ingest", root, src).exit_code == 0
+    assert_user_error(
+        cli("round", root, "-n", 2), None,
+        f"campaign {root}: objective 'b' has no value in any record",
+    )  # fmt: skip
+    assert not list((root / "rounds").glob("round_*"))
+
+
 def test_constraints_set_at_init_and_per_round_hold_for_every_proposal(
     tmp_path, cli, small_config, tf_fasta, read_fasta
 ):

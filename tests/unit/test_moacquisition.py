@@ -8,7 +8,7 @@ import pytest
 from seqdesign.alphabet import DNA
 from seqdesign.config import build_settings
 from seqdesign.dataset import Dataset
-from seqdesign.errors import ConfigError, InputError
+from seqdesign.errors import ConfigError, InputError, TrainingError
 from seqdesign.loop import resolve_generator, run_round
 from seqdesign.moacquisition import MultiObjectiveAcquisition, check_kind
 from seqdesign.space import SequenceSpace
@@ -101,10 +101,14 @@ def test_noisy_ehvi_measures_each_member_against_its_own_front():
     )
     noisy = acq.with_noisy_front(measured)
     assert noisy.ehvi(candidate) == pytest.approx([0.08])
-    assert acq.member_fronts is None  # a copy: the labels' acquisition is unchanged
-    # greedy selection starts from the members' fronts too: the candidate gains, so it leads
-    z = certain([[0.2, 0.2], [0.5, 0.5]], members=2)
-    assert noisy.order(z, noisy.score(z), 1)[0] == 1
+    kept = [f.copy() for f in noisy.member_fronts]
+    # greedy selection starts from the members' fronts too: against the labels' front the
+    # third candidate gains nothing and comes last; against member 1's it gains and comes second
+    z = certain([[0.83, 0.06], [0.83, 0.16], [0.38, 0.32]], members=2)
+    assert acq.order(z, acq.score(z), 3).tolist() == [1, 0, 2]
+    assert noisy.order(z, noisy.score(z), 3).tolist() == [1, 2, 0]
+    for before, after in zip(kept, noisy.member_fronts):  # scoring and picking copy the fronts
+        np.testing.assert_array_equal(before, after)
     with pytest.raises(ConfigError, match="2 member front"):
         noisy.ehvi(certain([[0.5, 0.5]], members=3))
 
@@ -115,12 +119,13 @@ def test_noisy_ehvi_measures_each_member_against_its_own_front():
         (np.zeros((2, 0, 2)), "shape"),
         (np.zeros((2, 3, 3)), "shape"),
         (np.zeros((3, 2)), "shape"),
-        (np.full((2, 3, 2), np.nan), "finite"),
     ],
 )
 def test_noisy_front_refuses_malformed_samples(measured, match):
     with pytest.raises(ConfigError, match=match):
         acquisition().with_noisy_front(measured)
+    with pytest.raises(TrainingError, match="non-finite"):  # the proxy's failure, not the user's
+        acquisition().with_noisy_front(np.full((2, 3, 2), np.nan))
 
 
 def test_run_round_scores_ehvi_against_the_members_predictions(monkeypatch):
@@ -133,18 +138,31 @@ def test_run_round_scores_ehvi_against_the_members_predictions(monkeypatch):
         for i, q in enumerate(seqs)
     ]
     data = Dataset.from_records(records, ["a", "b"])
-    seen: list[tuple[int, ...]] = []
-    real = MultiObjectiveAcquisition.with_noisy_front
+    seen: list[np.ndarray] = []
+    scored: list[MultiObjectiveAcquisition] = []
+    real_front, real_score = (
+        MultiObjectiveAcquisition.with_noisy_front,
+        MultiObjectiveAcquisition.score,
+    )
 
-    def spy(self, measured):
-        seen.append(np.shape(measured))
-        return real(self, measured)
+    def spy_front(self, measured):
+        seen.append(np.asarray(measured))
+        return real_front(self, measured)
 
-    monkeypatch.setattr(MultiObjectiveAcquisition, "with_noisy_front", spy)
+    def spy_score(self, z):
+        scored.append(self)
+        return real_score(self, z)
+
+    monkeypatch.setattr(MultiObjectiveAcquisition, "with_noisy_front", spy_front)
+    monkeypatch.setattr(MultiObjectiveAcquisition, "score", spy_score)
     settings = build_settings("fast", {}, {"acquisition": "ehvi", "generator": "exhaustive"})
     result = run_round(data, space, 5, settings, 0)
     assert len(result.table) == 5
-    assert seen == [(settings.proxy.members, 40, 2)]
+    assert len(seen) == 1 and seen[0].shape == (settings.proxy.members, 40, 2)
+    # normalized as the candidates are: the labels' measured range maps to about [0, 1]
+    assert -0.5 < seen[0].min() < 0.5 < seen[0].max() < 1.5
+    # and the round scored with the members' fronts, not the labels'
+    assert scored and all(a.member_fronts is not None for a in scored)
     seen.clear()
     run_round(data, space, 5, build_settings("fast", {}, {"generator": "exhaustive"}), 0)
     assert seen == []  # ucb has no front to take
