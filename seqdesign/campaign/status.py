@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from seqdesign.campaign.campaign import Campaign
+from seqdesign.moacquisition import EHVI_REF_MARGIN
+from seqdesign.multiobjective import hypervolume, non_dominated
 
 
 def sequence_table(campaign: Campaign) -> pd.DataFrame:
@@ -80,7 +82,8 @@ class CampaignStatus:
     Attributes:
         rounds: one row per round (round 0 = sequences measured but never proposed, when any):
             round, status, seed, proposed, measured, then per objective ``best_<name>`` (in that
-            round) and ``best_so_far_<name>`` (up to and including it), then
+            round) and ``best_so_far_<name>`` (up to and including it), with several
+            objectives ``front_size`` and ``hypervolume`` (see :func:`front_progress`), then
             ``heldout_spearman`` of the round's proxy and ``created``.
         totals: counts and the best measured sequence per objective.
     """
@@ -122,6 +125,9 @@ def campaign_status(campaign: Campaign) -> CampaignStatus:
                 float(metrics.get("heldout_spearman", math.nan)),
             )
         )
+    several = len(objectives) > 1
+    if several:
+        fronts = front_progress(seqs, objectives, [e[0] for e in entries])
     for idx, status, seed, n, created, rho in entries:
         in_round = seqs["round"] == idx
         so_far = seqs["round"] <= idx
@@ -135,6 +141,8 @@ def campaign_status(campaign: Campaign) -> CampaignStatus:
         for name, up in objectives:
             row[f"best_{name}"] = best(seqs.loc[in_round, name], up)
             row[f"best_so_far_{name}"] = best(seqs.loc[so_far, name], up)
+        if several:
+            row["front_size"], row["hypervolume"] = fronts[idx]
         row["heldout_spearman"] = rho
         row["created"] = created[:19].replace("T", " ")
         rows.append(row)
@@ -162,6 +170,49 @@ def campaign_status(campaign: Campaign) -> CampaignStatus:
     columns = ["round", "status", "seed", "proposed", "measured"]
     for name, _ in objectives:
         columns += [f"best_{name}", f"best_so_far_{name}"]
+    if several:
+        columns += ["front_size", "hypervolume"]
     return CampaignStatus(
         pd.DataFrame(rows, columns=[*columns, "heldout_spearman", "created"]), totals
     )
+
+
+def front_progress(
+    seqs: pd.DataFrame, objectives: list[tuple[str, bool]], rounds: list[int]
+) -> dict[int, tuple[int, float]]:
+    """The measured Pareto front up to and including each round: its size and hypervolume.
+
+    Only sequences measured on every objective count. Each objective is turned to be maximized
+    and scaled so that everything measured in the campaign spans 0 to 1 (as the acquisition
+    scales it), and the hypervolume is measured above a reference point 0.1 below that minimum
+    (the EHVI's), so the front's ends count; as later rounds widen the measured range, earlier
+    rows are rescaled with it. Beyond three objectives the hypervolume is a Monte-Carlo
+    estimate with a fixed seed.
+
+    Args:
+        seqs: :func:`sequence_table`.
+        objectives: (name, maximized) pairs.
+        rounds: the round indices to report.
+
+    Returns:
+        round -> (front size, hypervolume); (0, NaN) before anything is measured on every
+        objective.
+    """
+    names = [n for n, _ in objectives]
+    signs = np.array([1.0 if up else -1.0 for _, up in objectives])
+    full = seqs[seqs[names].notna().all(axis=1)]
+    y = full[names].to_numpy(dtype=np.float64) * signs
+    lo = y.min(axis=0) if len(y) else np.zeros(len(names))
+    span = np.ptp(y, axis=0) if len(y) else np.ones(len(names))
+    z = (y - lo) / np.where(span > 0, span, 1.0)
+    ref = np.full(len(names), -EHVI_REF_MARGIN)
+    out: dict[int, tuple[int, float]] = {}
+    for idx in rounds:
+        pts = z[(full["round"] <= idx).to_numpy()]
+        if not len(pts):
+            out[idx] = (0, math.nan)
+            continue
+        front = pts[non_dominated(pts)]
+        hv = hypervolume(front, ref, rng=np.random.default_rng(0))
+        out[idx] = (len(front), float(hv))
+    return out

@@ -268,6 +268,8 @@ def test_report_of_two_objectives_draws_the_pareto_front(tmp_path, cli, assert_u
     src = tmp_path / "m.csv"
     src.write_text("id,sequence,a,b\n" + "\n".join(rows) + "\n")
     assert cli("ingest", root, src).exit_code == 0
+    res = cli("status", root)
+    assert res.exit_code == 0 and "front_size" in res.stdout and "hypervolume" in res.stdout
     out = tmp_path / "rep"
     res = cli("report", root, "-o", out)
     assert res.exit_code == 0, res.stderr
