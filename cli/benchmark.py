@@ -203,7 +203,7 @@ def benchmark_command(
             summary.to_csv(index=False, float_format="%.6g").encode(),
             bm.to_markdown(summary).encode(),
             _record(task, spec, chosen, seeds, merged, __version__).encode(),
-            bm.plot_top_k(runs, title=f"{task}: top-{spec.n} per round"),
+            bm.plot_top_k(runs, title=f"{task}: {bm.plotted_metric(runs, spec.n)} per round"),
         ]
         out.mkdir(parents=True, exist_ok=True)
         for name, data in zip(names, results, strict=True):

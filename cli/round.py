@@ -62,6 +62,7 @@ _ROUND_ID = re.compile(r"^sd_r(\d+)_\d+$")
 def parse_objectives(specs: list[str] | None) -> list[Objective] | None:
     """``NAME[:max|:min]`` specs -> objectives (None when no spec was given)."""
     from seqdesign.campaign.settings import check_once, split_objective
+    from seqdesign.io.records import objective_clash
     from seqdesign.loop import Objective
 
     if not specs:
@@ -69,6 +70,9 @@ def parse_objectives(specs: list[str] | None) -> list[Objective] | None:
     # any column name (a CSV header may hold spaces); a campaign's are stricter
     out = [Objective(*split_objective(spec)) for spec in specs]
     check_once([o.name for o in out])
+    clash = objective_clash([o.name for o in out])
+    if clash:
+        raise ConfigError(f"--objective: {clash}")
     return out
 
 
@@ -299,7 +303,8 @@ def round_command(
         from seqdesign.config import check_seed, load_toml, to_toml
         from seqdesign.dataset import Dataset
         from seqdesign.io import read_measurements
-        from seqdesign.loop import resolve_generator, run_round
+        from seqdesign.io.records import objective_clash
+        from seqdesign.loop import Objective, resolve_generator, run_round
 
         set_threads()
         loaded = load_toml(config) if config else {}
@@ -336,6 +341,9 @@ def round_command(
             raise InputError(
                 f"{name}: no measurements found; expected key=value labels or value columns"
             )
+        clash = objective_clash(list(dataset.objectives))
+        if clash:  # the columns of the file, no --objective: the sidecar would mislabel one
+            raise InputError(f"{name}: {clash} (or pick the objectives with --objective)")
         dataset.check_fittable(name)  # before the slow steps, naming the file
         constraints = build_constraints(constraint_table, config_source, alpha, **constraint_flags)
         space = resolve_space(dataset, alpha, name, length, min_length, max_length, constraints)
@@ -369,7 +377,21 @@ def round_command(
         write_outputs(
             output,
             result,
-            to_toml(settings, {"seed": seed, "version": __version__, "input": name, "round": rnd})
+            to_toml(
+                settings,
+                {
+                    "seed": seed,
+                    "version": __version__,
+                    "input": name,
+                    "round": rnd,
+                    # the objectives and their directions, so the file passed back as --config
+                    # models the same ones the same way
+                    "objective": [
+                        f"{o.name}:{'max' if o.maximize else 'min'}"
+                        for o in objectives or [Objective(k) for k in dataset.objectives]
+                    ],
+                },
+            )
             + constraints.to_toml(),
         )
         m = result.proxy_metrics

@@ -432,6 +432,17 @@ def to_markdown(summary: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def plotted_metric(runs: pd.DataFrame, k: int) -> str:
+    """What :func:`plot_top_k` draws for these runs, in words: ``hypervolume`` where every task
+    has several objectives, ``top-K`` where none has, ``top-K or hypervolume`` for a mix."""
+    if "hypervolume" not in runs.columns:
+        return f"top-{k}"
+    has = runs.groupby("task", sort=False)["hypervolume"].apply(lambda v: v.notna().any())
+    if has.all():
+        return "hypervolume"
+    return f"top-{k} or hypervolume" if has.any() else f"top-{k}"
+
+
 def plot_top_k(runs: pd.DataFrame, title: str = "") -> bytes:
     """A PNG of top-K per round (mean ± sd over seeds), one panel per task, a line per method.
 

@@ -79,15 +79,19 @@ class RoundResult:
     seconds: float = 0.0
 
 
-def _scalar(samples: np.ndarray, signs: np.ndarray, scale: np.ndarray) -> np.ndarray:
+def _scalar(
+    samples: np.ndarray, signs: np.ndarray, center: np.ndarray, scale: np.ndarray
+) -> np.ndarray:
     """(M, N, K) label-unit samples -> (M, N) one maximized objective.
 
     One objective: its signed value, in label units. Several: the mean of the signed,
-    standardized objectives (an equal-weight scalarization).
+    standardized objectives (an equal-weight scalarization; each objective centred on
+    ``center`` and divided by ``scale``, the measured mean and standard deviation, so that its
+    offset and units weigh nothing).
     """
     if samples.shape[-1] == 1:
         return samples[..., 0] * signs[0]
-    return (samples * signs / scale).mean(axis=-1)
+    return ((samples - center) * signs / scale).mean(axis=-1)
 
 
 def run_round(
@@ -133,11 +137,11 @@ def run_round(
     proxy = DeepEnsemble(settings.proxy, device=settings.device)
     on_proxy = (lambda i, t: progress("proxy", i, t)) if progress else None
     proxy.fit(dataset, space.alphabet, space.max_len, proxy_rng, on_step=on_proxy)
-    scale = proxy.y_std_
+    center, scale = proxy.y_mean_, proxy.y_std_
 
     labels = measured.labels.copy()
     filled = np.where(np.isnan(labels), np.nanmean(labels, axis=0), labels)
-    incumbent = float(_scalar(filled[None], signs, scale).max())
+    incumbent = float(_scalar(filled[None], signs, center, scale).max())
     multi: MultiObjectiveAcquisition | None = None
     if len(objectives) > 1:
         multi = MultiObjectiveAcquisition.from_labels(
@@ -150,7 +154,7 @@ def run_round(
     def reward(seqs: list[str]) -> np.ndarray:
         if multi is not None:
             return multi.score(multi.normalize(proxy.posterior(seqs).samples))
-        samples = _scalar(proxy.posterior(seqs).samples, signs, scale)
+        samples = _scalar(proxy.posterior(seqs).samples, signs, center, scale)
         return acquire(
             settings.acquisition, samples, kappa=settings.kappa, incumbent=incumbent, rng=ts_rng
         )
@@ -261,7 +265,7 @@ def run_round(
     chosen = [pool[i] for i in picks]
     post = proxy.posterior(chosen)
     table = _proposal_table(
-        chosen, scores[picks], post, objectives, signs, scale, measured, round_index
+        chosen, scores[picks], post, objectives, signs, (center, scale), measured, round_index
     )
     return RoundResult(table, dict(proxy.metrics_), time.perf_counter() - t0)
 
@@ -375,11 +379,11 @@ def _proposal_table(
     post: Posterior,
     objectives: list[Objective],
     signs: np.ndarray,
-    scale: np.ndarray,
+    standard: tuple[np.ndarray, np.ndarray],
     measured: Dataset,
     round_index: int,
 ) -> pd.DataFrame:
-    scalar = _scalar(post.samples, signs, scale)  # (M, N)
+    scalar = _scalar(post.samples, signs, *standard)  # (M, N)
     mean, std = post.mean, post.std
     table = pd.DataFrame(
         {

@@ -19,10 +19,10 @@ from typing import Any
 from seqdesign.alphabet import get_alphabet
 from seqdesign.config import check_seed
 from seqdesign.errors import ConfigError
+from seqdesign.io.records import objective_clash
 
 LENGTH_KEYS = ("length", "min_length", "max_length")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
-_RESERVED = {"id", "sequence"}
 
 
 def split_objective(spec: str) -> tuple[str, bool]:
@@ -44,18 +44,23 @@ def parse_objective(spec: str) -> tuple[str, bool]:
         ConfigError: a malformed spec, or a name that cannot be a FASTA key / CSV column.
     """
     name, maximize = split_objective(spec)
-    if not _NAME.match(name) or name.lower() in _RESERVED or name.startswith("pred_"):
+    if not _NAME.match(name):
         raise ConfigError(
-            f"--objective {spec!r}: expected a name of letters, digits, '_', '.' or '-' "
-            "(not id, sequence or pred_*)"
+            f"--objective {spec!r}: expected a name of letters, digits, '_', '.' or '-'"
         )
+    clash = objective_clash([name], campaign=True)
+    if clash:
+        raise ConfigError(f"--objective {spec!r}: {clash}")
     return name, maximize
 
 
 def objective_specs(specs: list[str]) -> list[str]:
-    """Normalized ``name:max|min`` specs; each name once."""
+    """Normalized ``name:max|min`` specs; each name once, no two writing the same column."""
     parsed = [parse_objective(s) for s in specs]
     check_once([n for n, _ in parsed])
+    clash = objective_clash([n for n, _ in parsed], campaign=True)
+    if clash:
+        raise ConfigError(f"--objective: {clash}")
     return [f"{n}:{'max' if up else 'min'}" for n, up in parsed]
 
 

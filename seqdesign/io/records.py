@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 
 from seqdesign.errors import InputError
 
@@ -17,6 +18,41 @@ ANNOTATIONS = frozenset(
 def is_annotation(key: str) -> bool:
     """Keys seqdesign writes on its proposals (proxy_mean, pred_<objective>, ...): not labels."""
     return key in ANNOTATIONS or key.startswith("pred_")
+
+
+#: columns of a campaign's tables (status, export) besides the annotations and per-objective ones
+CAMPAIGN_COLUMNS = frozenset({"rank"})
+
+
+def objective_clash(names: Sequence[str], campaign: bool = False) -> str | None:
+    """Why objectives of these names cannot be written side by side, or None when they can.
+
+    Each objective writes ``pred_<name>`` and ``pred_<name>_std`` in a round's table, and in a
+    campaign's tables also ``<name>`` and ``<name>_n``. A name may not be a column seqdesign
+    writes itself (``id``, ``sequence``, the annotations, ``pred_*``; in a campaign ``rank``),
+    and no two objectives may write the same column (``a`` and ``a_std`` both write
+    ``pred_a_std``).
+    """
+    fixed = {"id", "sequence"}
+    for name in names:
+        if name.lower() in fixed or is_annotation(name) or (campaign and name in CAMPAIGN_COLUMNS):
+            return (
+                f"objective {name!r} is a column seqdesign writes itself (id, sequence, "
+                f"{', '.join(sorted(ANNOTATIONS | (CAMPAIGN_COLUMNS if campaign else set())))}, "
+                "pred_*); rename it"
+            )
+    owner: dict[str, str] = {}
+    for name in names:
+        written = [f"pred_{name}", f"pred_{name}_std"]
+        if campaign:
+            written += [name, f"{name}_n"]
+        for column in written:
+            if owner.setdefault(column, name) != name:
+                return (
+                    f"objectives {owner[column]!r} and {name!r} would both write the column "
+                    f"{column!r}; rename one"
+                )
+    return None
 
 
 _WS = re.compile(r"\s+")

@@ -148,6 +148,17 @@ def test_several_objectives_report_hypervolume(cli, tmp_path, small_config):
         assert (np.diff(g["hypervolume"].to_numpy()) >= -1e-12).all()
 
 
+def test_the_plot_title_names_what_it_plots():
+    from seqdesign.benchmark import plotted_metric
+
+    one = pd.DataFrame({"task": ["t", "t"], "top_k": [0.1, 0.2]})
+    two = pd.DataFrame({"task": ["p", "p"], "top_k": [0.1, 0.2], "hypervolume": [0.3, 0.4]})
+    assert plotted_metric(one, 100) == "top-100"
+    assert plotted_metric(two, 100) == "hypervolume"
+    mixed = pd.concat([one.assign(hypervolume=np.nan), two])
+    assert plotted_metric(mixed, 100) == "top-100 or hypervolume"
+
+
 def test_mo_presets_default_to_mo_methods(cli):
     from seqdesign.benchmark import PRESETS
 

@@ -156,3 +156,64 @@ def test_long_peptides_with_two_objectives_edit_the_measured_front(
         same = [p for p in seqs if len(p) == len(q)]
         assert same and min(sum(a != b for a, b in zip(q, p)) for p in same) <= hops * 3
     assert "pareto_rank" in pd.read_csv(out.with_suffix(".csv")).columns
+
+
+def test_objective_names_that_would_mislabel_a_column_are_refused(
+    tmp_path, cli, assert_user_error, mo_files
+):
+    csv, cfg, _ = mo_files
+    out = tmp_path / "p.fasta"
+    # 'a' and 'a_std' would both write pred_a_std in the sidecar: refused before training
+    lines = csv.read_text().splitlines()
+    clash = tmp_path / "clash.csv"
+    clash.write_text("\n".join(["id,sequence,a,a_std", *lines[1:]]) + "\n")
+    res = cli("round", clash, "-o", out, "-n", 5, "--config", cfg)
+    assert_user_error(
+        res, out, "clash.csv: objectives 'a' and 'a_std' would both write the column 'pred_a_std'"
+    )
+    res = cli(
+        "round",
+        clash,
+        "-o",
+        out,
+        "-n",
+        5,
+        "--config",
+        cfg,
+        "--objective",
+        "a",
+        "--objective",
+        "a_std",
+    )
+    assert_user_error(res, out, "--objective: objectives 'a' and 'a_std' would both write")
+    # a name seqdesign writes itself is named as such, not as a missing column
+    res = cli("round", csv, "-o", out, "-n", 5, "--objective", "proxy_mean", "--objective", "bind")
+    assert_user_error(res, out, "objective 'proxy_mean' is a column seqdesign writes itself")
+    # a campaign's tables add <name> and <name>_n, and rank
+    for specs, message in [
+        (("a", "a_n:min"), "objectives 'a' and 'a_n' would both write the column 'a_n'"),
+        (("proxy_mean", "b"), "objective 'proxy_mean' is a column seqdesign writes itself"),
+        (("rank", "b"), "objective 'rank' is a column seqdesign writes itself"),
+    ]:
+        root = tmp_path / f"camp_{specs[0]}"
+        flags = [x for s in specs for x in ("--objective", s)]
+        assert_user_error(cli("init", root, "--alphabet", "dna", *flags), None, message)
+        assert not root.exists()
+
+
+def test_the_settings_sidecar_keeps_the_objectives_and_their_directions(tmp_path, cli, mo_files):
+    csv, cfg, _ = mo_files
+    first, again = tmp_path / "first.fasta", tmp_path / "again.fasta"
+    common = ("-n", 8, "--budget", "fast", "--generator", "exhaustive", "--seed", 3)
+    res = cli(
+        "round", csv, "-o", first, "--config", cfg, "--objective", "bind",
+        "--objective", "pax6:min", *common,
+    )  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    settings = first.with_suffix(".settings.toml")
+    assert 'objective = ["bind:max", "pax6:min"]' in settings.read_text()
+    # passed back without the flags, the same objectives the same way: the same designs
+    res = cli("round", csv, "-o", again, "--config", settings, *common)
+    assert res.exit_code == 0, res.stderr
+    assert again.read_bytes() == first.read_bytes()
+    assert again.with_suffix(".csv").read_bytes() == first.with_suffix(".csv").read_bytes()

@@ -166,3 +166,24 @@ def test_run_round_scores_ehvi_against_the_members_predictions(monkeypatch):
     seen.clear()
     run_round(data, space, 5, build_settings("fast", {}, {"generator": "exhaustive"}), 0)
     assert seen == []  # ucb has no front to take
+
+
+def test_proxy_mean_of_several_objectives_ignores_their_offsets():
+    """proxy_mean is the mean of the standardized objectives: shifting one objective by a
+    constant moves neither it nor the designs (it used to move by the shift / sd)."""
+    space = SequenceSpace(DNA, 5, 5)
+    seqs = space.random(40, np.random.default_rng(2))
+
+    def data(shift: float) -> Dataset:
+        return Dataset.from_records(
+            [(f"s{i}", q, {"a": q.count("A") / 5, "b": shift + q.count("G") / 5})
+             for i, q in enumerate(seqs)],
+            ["a", "b"],
+        )  # fmt: skip
+
+    settings = build_settings("fast", {}, {"generator": "exhaustive"})
+    base = run_round(data(0.0), space, 6, settings, 0).table
+    moved = run_round(data(300.0), space, 6, settings, 0).table
+    assert moved["sequence"].tolist() == base["sequence"].tolist()
+    np.testing.assert_allclose(moved["proxy_mean"], base["proxy_mean"], atol=1e-3)
+    assert (base["proxy_mean"].abs() < 10).all()
