@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -148,10 +148,13 @@ def benchmark_command(
 
         # fail fast, before any process starts: unknown oracle, missing extra, and a space that
         # the exhaustive method cannot list
+        multi: list[str] = []  # the tasks of several objectives: their final fronts are written too
         for t in tasks:
             oracle = get_oracle(t)
             if "exhaustive" in chosen:
                 check_enumerable(oracle.space)
+            if len(oracle.objectives) > 1:
+                multi.append(t)
         jobs_list = bm.make_jobs(
             tasks, chosen, range(seeds), spec.init, spec.rounds, spec.n, spec.budget, merged
         )
@@ -170,6 +173,8 @@ def benchmark_command(
             pool = make_executor(executor, workers=jobs, address=ray_address)
         out = out_dir or Path("bench-out") / task
         names = ("runs.csv", "summary.csv", "table.md", "benchmark.toml", "topk.png")
+        if multi:
+            names += ("fronts.csv", "fronts.png")
         check_output_folder(out)
         if out.is_dir():  # nothing may stand in the way of a result, found only at the end
             for name in names:
@@ -195,6 +200,7 @@ def benchmark_command(
                 )
 
         runs = bm.run_jobs(jobs_list, get_oracle, workers=jobs, on_done=on_done, executor=pool)
+        runs, fronts = bm.split_fronts(runs)
         summary = bm.summarize(runs)
         # every result is made before the folder is touched: a failure or Ctrl-C during the
         # runs or the plot leaves no folder, and no mix of new files with an earlier run's
@@ -205,16 +211,37 @@ def benchmark_command(
             _record(task, spec, chosen, seeds, merged, __version__).encode(),
             bm.plot_top_k(runs, title=f"{task}: {bm.plotted_metric(runs, spec.n)} per round"),
         ]
+        if multi:
+            results += [
+                fronts.to_csv(index=False, float_format="%.6g").encode(),
+                bm.plot_fronts(fronts, _truth(multi), title=f"{task}: final Pareto fronts"),
+            ]
         out.mkdir(parents=True, exist_ok=True)
         for name, data in zip(names, results, strict=True):
             atomic_write_bytes(out / name, data)
         _print_table(summary)
         if not quiet:
             err_console.print(
-                f"wrote {out}/runs.csv, summary.csv, table.md, topk.png",
+                f"wrote {out}/{', '.join(n for n in names if n != 'benchmark.toml')}",
                 markup=False,
                 soft_wrap=True,
             )
+
+
+def _truth(tasks: list[str]) -> dict[str, tuple[list[str], Any, Any]]:
+    """task -> (objectives, true front values or None, reference point or None), for the plot."""
+    from seqdesign.oracles import get_oracle
+
+    out = {}
+    for t in tasks:
+        oracle = get_oracle(t)
+        front = oracle.true_front()
+        out[t] = (
+            list(oracle.objectives),
+            None if front is None else front[1],
+            oracle.reference_point(),
+        )
+    return out
 
 
 def _merge(base: dict, over: dict) -> dict:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -314,7 +315,71 @@ def run_job(job: Job, oracle_factory: Callable[[str], Any]) -> pd.DataFrame:
     rows.insert(0, "method", job.method)
     rows.insert(0, "task", job.task)
     rows["wall_seconds"] = (time.perf_counter() - t0) / job.rounds
+    if several:  # the final front travels with the rows (as text), for fronts.csv and the plot
+        rows[FRONT] = ""
+        rows.loc[rows.index[-1], FRONT] = json.dumps(
+            final_front(res.rounds, list(oracle.objectives), start)
+        )
     return rows
+
+
+FRONT = "_front"
+"""The column of :func:`run_job`'s last row that carries the run's final front (JSON)."""
+
+
+def final_front(
+    tables: Sequence[pd.DataFrame], objectives: list[str], start: Sequence[str]
+) -> dict[str, Any]:
+    """The Pareto front of the true scores of every sequence a campaign proposed (unique, not
+    in the start; objectives maximized, as the oracles orient them).
+
+    Returns:
+        ``{"objectives": names, "points": [[sequence, value, ...], ...]}``, best first on the
+        first objective.
+    """
+    from seqdesign.multiobjective import non_dominated
+
+    seen = set(start)
+    seqs, values = [], []
+    for t in tables:
+        for q, row in zip(t["sequence"], t[objectives].to_numpy(dtype=np.float64)):
+            if q not in seen:
+                seen.add(q)
+                seqs.append(q)
+                values.append(row)
+    if not seqs:
+        return {"objectives": objectives, "points": []}
+    y = np.asarray(values)
+    keep = np.flatnonzero(non_dominated(y))
+    keep = keep[np.lexsort((-y[keep, 1:].sum(axis=1), -y[keep, 0]))]
+    return {
+        "objectives": objectives,
+        "points": [[seqs[i], *map(float, y[i])] for i in keep],
+    }
+
+
+def split_fronts(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``runs`` less the front column, and the fronts as a table.
+
+    Returns:
+        ``(runs, fronts)``; fronts has columns task, method, seed, sequence and one per
+        objective (the union over tasks: a task's rows leave the others' objectives empty).
+        Empty when no run has several objectives.
+    """
+    if FRONT not in runs.columns:
+        return runs, pd.DataFrame(columns=["task", "method", "seed", "sequence"])
+    parts = []
+    carried = runs[FRONT].fillna("").astype(str).str.len() > 0  # NaN: a run of one objective
+    for _, r in runs[carried].iterrows():
+        front = json.loads(r[FRONT])
+        cols = ["sequence", *front["objectives"]]
+        part = pd.DataFrame(front["points"], columns=cols)
+        part.insert(0, "seed", r["seed"])
+        part.insert(0, "method", r["method"])
+        part.insert(0, "task", r["task"])
+        parts.append(part)
+    fronts = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return runs.drop(columns=FRONT), fronts
 
 
 def _worker(args: tuple[Job, Callable[[str], Any]]) -> pd.DataFrame:
@@ -478,6 +543,65 @@ def plot_top_k(runs: pd.DataFrame, title: str = "") -> bytes:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("round")
         ax.set_ylabel("hypervolume" if metric == "hypervolume" else "top-K true score")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    for ax in list(axes.flat)[len(tasks) :]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def plot_fronts(
+    fronts: pd.DataFrame,
+    truth: dict[str, tuple[list[str], np.ndarray | None, np.ndarray | None]],
+    title: str = "",
+) -> bytes:
+    """A PNG of the final Pareto fronts: one panel per task, one line per method (its first
+    seed), the true front in black where it is known, the reference point dotted.
+
+    Args:
+        fronts: :func:`split_fronts`'s table.
+        truth: task -> (objective names, true front (F, K) or None, reference point or None).
+            Tasks with three or more objectives are drawn on their first two.
+        title: the figure's title.
+    """
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = list(dict.fromkeys(fronts["task"]))
+    cols = max(1, min(3, len(tasks)))
+    nrows = max(1, -(-len(tasks) // cols))
+    fig, axes = plt.subplots(nrows, cols, figsize=(5 * cols, 4 * nrows), squeeze=False)
+    for ax, task in zip(axes.flat, tasks):
+        names, true, ref = truth[task]
+        x, y = names[0], names[1]
+        sub = fronts[fronts["task"] == task]
+        seed = int(sub["seed"].min())
+        if true is not None:
+            t = true[np.argsort(-true[:, 0], kind="stable")]
+            ax.plot(t[:, 0], t[:, 1], "kx", markersize=5, label="true front", zorder=3)
+        for method, g in sub[sub["seed"] == seed].groupby("method", sort=False):
+            pts = g[[x, y]].to_numpy(dtype=np.float64)
+            pts = pts[np.argsort(-pts[:, 0], kind="stable")]
+            style = "o-" if len(names) == 2 else "o"
+            ax.plot(pts[:, 0], pts[:, 1], style, drawstyle="steps-post", markersize=3,
+                    label=str(method), alpha=0.8)  # fmt: skip
+        if ref is not None:
+            ax.axvline(ref[0], color="grey", linestyle=":", linewidth=1)
+            ax.axhline(ref[1], color="grey", linestyle=":", linewidth=1)
+        more = f" (first 2 of {len(names)} objectives)" if len(names) > 2 else ""
+        ax.set_title(f"{task}, seed {seed}{more}", fontsize=10)
+        ax.set_xlabel(x)
+        ax.set_ylabel(y)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     for ax in list(axes.flat)[len(tasks) :]:

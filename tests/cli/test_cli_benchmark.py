@@ -129,6 +129,7 @@ def test_an_oracle_name_is_a_task_with_the_default_protocol(cli, tmp_path, small
     assert res.exit_code == 0, res.stderr
     runs = pd.read_csv(out / "runs.csv")
     assert set(runs["task"]) == {"tfbind8-PAX6_REF_R1"} and len(runs) == 2
+    assert not (out / "fronts.csv").exists() and not (out / "fronts.png").exists()
 
 
 def test_several_objectives_report_hypervolume(cli, tmp_path, small_config):
@@ -146,6 +147,24 @@ def test_several_objectives_report_hypervolume(cli, tmp_path, small_config):
     # hypervolume of everything proposed so far never falls
     for _, g in runs.groupby("method"):
         assert (np.diff(g["hypervolume"].to_numpy()) >= -1e-12).all()
+    assert not [c for c in runs.columns if c.startswith("_")]  # the front does not leak
+    # the final fronts: true scores of proposed sequences, none dominating another, whose
+    # hypervolume is the run's final one
+    from seqdesign.multiobjective import hypervolume, non_dominated
+    from seqdesign.oracles import get_oracle
+
+    pair = get_oracle("tfpair-SIX6-PAX6")
+    fronts = pd.read_csv(out / "fronts.csv")
+    assert list(fronts.columns) == ["task", "method", "seed", "sequence", *pair.objectives]
+    assert set(fronts["method"]) == {"nsga2", "random"}
+    for method, g in fronts.groupby("method"):
+        y = g[list(pair.objectives)].to_numpy()
+        np.testing.assert_allclose(y, pair(g["sequence"].tolist()), atol=1e-6)
+        assert non_dominated(y).all()
+        final = runs[runs["method"] == method]["hypervolume"].iloc[-1]
+        assert hypervolume(y, pair.reference_point()) == pytest.approx(final, rel=1e-4)
+    img = imread(out / "fronts.png")
+    assert img.ndim == 3 and img[..., :3].std() > 0.05
 
 
 def test_the_plot_title_names_what_it_plots():
