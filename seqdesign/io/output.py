@@ -197,6 +197,22 @@ def write_fasta_records(records: Iterable[tuple[str, dict[str, object], str]]) -
 PROPOSAL_FIELDS = ("proxy_mean", "proxy_std", "acquisition", "min_dist_to_labeled")
 
 
+def header_fields(table: pd.DataFrame) -> list[str]:
+    """The FASTA header keys of a round's proposals: :data:`PROPOSAL_FIELDS`, and with several
+    objectives (a ``pareto_rank`` column) the rank and every ``pred_*`` column too, so FASTA
+    alone (``-o -``) keeps the trade-off; the predictions only when every key can be read back
+    (no whitespace or '=' in an objective's name)."""
+    fields = list(PROPOSAL_FIELDS)
+    if "pareto_rank" in table.columns:
+        fields.append("pareto_rank")
+        preds = [c for c in table.columns if c.startswith("pred_")]
+        if all(
+            c.isprintable() and "=" not in c and not any(ch.isspace() for ch in c) for c in preds
+        ):
+            fields += preds
+    return fields
+
+
 def proposal_texts(
     table: pd.DataFrame, proxy_metrics: dict[str, float], settings_toml: str
 ) -> dict[str, str]:
@@ -207,8 +223,9 @@ def proposal_texts(
         proxy_metrics: the proxy's held-out metrics, appended to the settings.
         settings_toml: the round's settings as TOML.
     """
+    fields = header_fields(table)
     fasta = write_fasta_records(
-        (row["id"], {k: _plain(row[k]) for k in PROPOSAL_FIELDS}, row["sequence"])
+        (row["id"], {k: _plain(row[k]) for k in fields}, row["sequence"])
         for _, row in table.iterrows()
     )
     metrics = "\n[proxy_metrics]\n" + "".join(f"{k} = {v!r}\n" for k, v in proxy_metrics.items())

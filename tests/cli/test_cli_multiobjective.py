@@ -77,7 +77,13 @@ def test_round_with_two_objectives(tmp_path, cli, read_fasta, mo_files, extra, g
         assert not (
             (front[:, 0] >= b) & (front[:, 1] <= p) & ((front[:, 0] > b) | (front[:, 1] < p))
         ).any()
-    assert [r for r, _, _ in read_fasta(out)] == list(table["id"])
+    records = read_fasta(out)
+    assert [r for r, _, _ in records] == list(table["id"])
+    # the FASTA alone (-o -) keeps the trade-off: the rank and every prediction
+    for (_, fields, _), (_, row) in zip(records, table.iterrows()):
+        assert int(fields["pareto_rank"]) == row["pareto_rank"]
+        for col in ("pred_bind", "pred_bind_std", "pred_pax6", "pred_pax6_std"):
+            assert float(fields[col]) == pytest.approx(row[col], rel=1e-5, abs=1e-9)
 
 
 def test_two_objective_options_are_checked(tmp_path, cli, assert_user_error, mo_files, tf_csv):

@@ -425,3 +425,25 @@ def test_error_messages_are_one_line_even_with_quoted_line_breaks(text):
     with pytest.raises(InputError) as e:
         read_labeled("f.csv", text=text)
     assert "\n" not in str(e.value)
+
+
+def test_fasta_headers_of_several_objectives_keep_rank_and_predictions():
+    import pandas as pd
+
+    from seqdesign.io.output import PROPOSAL_FIELDS, header_fields
+
+    base = {k: [0.5] for k in PROPOSAL_FIELDS}
+    one = pd.DataFrame({"id": ["x"], "sequence": ["AC"], **base, "pred_y": [1.0]})
+    assert header_fields(one) == list(PROPOSAL_FIELDS)  # one objective: as before
+    two = one.assign(pred_y_std=0.1, pred_z=2.0, pred_z_std=0.2, pareto_rank=1)
+    assert header_fields(two) == [
+        *PROPOSAL_FIELDS,
+        "pareto_rank",
+        "pred_y",
+        "pred_y_std",
+        "pred_z",
+        "pred_z_std",
+    ]
+    # a key that could not be read back (a CSV column with a space): the rank alone
+    spaced = two.rename(columns={"pred_z": "pred_my z"})
+    assert header_fields(spaced) == [*PROPOSAL_FIELDS, "pareto_rank"]
