@@ -182,12 +182,11 @@ def simulate_command(
 
             def on_round(r: int, result, metrics: dict) -> None:
                 rows.append(metrics)
-                hv = (
-                    f"hypervolume {metrics['hypervolume']:.4f} ({metrics['hv_fraction']:.2f} of the "
-                    "true front)  "
-                    if "hypervolume" in metrics
-                    else ""
-                )
+                hv = ""
+                if "hypervolume" in metrics:
+                    frac = metrics["hv_fraction"]  # NaN where the true front is not known
+                    share = "" if frac != frac else f" ({frac:.2f} of the true front)"
+                    hv = f"hypervolume {metrics['hypervolume']:.4f}{share}  "
                 err_console.print(
                     f"round {r}: {hv}top-{n} {metrics['top_k']:.3f}  max {metrics['max']:.3f}  "
                     f"diversity {metrics['diversity']:.2f}  novelty {metrics['novelty']:.2f}  "

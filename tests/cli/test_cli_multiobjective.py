@@ -223,3 +223,15 @@ def test_the_settings_sidecar_keeps_the_objectives_and_their_directions(tmp_path
     assert res.exit_code == 0, res.stderr
     assert again.read_bytes() == first.read_bytes()
     assert again.with_suffix(".csv").read_bytes() == first.with_suffix(".csv").read_bytes()
+
+
+def test_simulate_without_a_known_true_front_says_no_share_of_it(tmp_path, cli, mo_files):
+    _, cfg, _ = mo_files
+    out = tmp_path / "ng"
+    res = cli(
+        "simulate", "--oracle", "ngrams-AV-VC", "--rounds", 1, "-n", 5, "--init", 20,
+        "--budget", "fast", "--config", cfg, "--generator", "nsga2", "--out-dir", out,
+    )  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    assert "round 1: hypervolume" in res.stderr and "true front" not in res.stderr
+    assert pd.read_csv(out / "summary.csv")["hv_fraction"].isna().all()
