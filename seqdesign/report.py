@@ -152,12 +152,20 @@ def plot_pareto(seqs: pd.DataFrame, objectives: list[tuple[str, bool]]) -> Figur
         _empty(ax, "no sequence has every objective measured yet")
         return fig
     front = non_dominated(d[names].to_numpy(), np.array([up for _, up in objectives]))
-    sc = ax.scatter(d[a], d[b], c=d["round"], cmap="viridis", s=14, alpha=0.7)
+    rounds = d["round"]
+    sc = ax.scatter(
+        d[a], d[b], c=rounds, cmap="viridis", s=14, alpha=0.7,
+        vmin=rounds.min(), vmax=max(rounds.max(), rounds.min() + 1),
+    )  # fmt: skip
     f = d[front].sort_values(a)
-    ax.plot(f[a], f[b], "-o", color="tab:red", mfc="none", ms=8, label=f"Pareto front ({len(f)})")
+    # a line joins the front only where it is the front's own trade-off (two objectives); with
+    # more, the front projected on two of them is points, not a curve
+    style = "-o" if len(objectives) == 2 else "o"
+    ax.plot(f[a], f[b], style, color="tab:red", mfc="none", ms=8, label=f"Pareto front ({len(f)})")
     ax.set_xlabel(f"{a} ({'max' if up_a else 'min'})")
     ax.set_ylabel(f"{b} ({'max' if up_b else 'min'})")
-    ax.set_title("measured Pareto front")
+    more = f" (first 2 of {len(objectives)} objectives)" if len(objectives) > 2 else ""
+    ax.set_title(f"measured Pareto front{more}")
     ax.legend(fontsize=8)
     fig.colorbar(sc, ax=ax, label="round")
     return fig

@@ -1,4 +1,4 @@
-"""The report's Pareto filter against a brute-force definition."""
+"""The report: its Pareto filter against a brute-force definition, and its Pareto plot."""
 
 from __future__ import annotations
 
@@ -46,3 +46,17 @@ def test_a_known_front_with_a_minimized_objective():
 def test_matches_the_definition(rows, directions):
     v, up = np.array(rows), np.array(directions)
     assert (non_dominated(v, up) == brute(v, up)).all()
+
+
+def test_the_pareto_plot_joins_the_front_only_for_two_objectives():
+    import pandas as pd
+
+    from seqdesign.report import plot_pareto
+
+    rng = np.random.default_rng(0)
+    seqs = pd.DataFrame(rng.random((30, 3)), columns=["a", "b", "c"]).assign(round=0)
+    two = plot_pareto(seqs, [("a", True), ("b", False)]).axes[0]
+    assert two.lines[0].get_linestyle() == "-" and two.get_title() == "measured Pareto front"
+    three = plot_pareto(seqs, [("a", True), ("b", False), ("c", True)]).axes[0]
+    assert three.lines[0].get_linestyle() == "None"
+    assert three.get_title() == "measured Pareto front (first 2 of 3 objectives)"
