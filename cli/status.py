@@ -20,8 +20,15 @@ def status_command(directory: CampaignDir, verbose: Verbose = False) -> None:
 
         with Campaign.open(directory) as campaign:
             status = campaign_status(campaign)
-        console = Console(file=sys.stdout, width=max(160, Console().width))
-        console.print(status_table(status, str(directory)))
+        table = status_table(status, str(directory))
+        # wide enough for every header and cell in full (a pipe or a file has no width of its
+        # own, and a truncated 'best_so_far_...' names no objective)
+        frame = status.rounds
+        need = sum(
+            max([len(str(c)), *(len(fmt(v)) for v in frame[c].tolist())]) + 3 for c in frame.columns
+        )
+        console = Console(file=sys.stdout, width=max(160, Console().width, need + 4))
+        console.print(table)
         for line in status_lines(status):
             console.print(line, markup=False, highlight=False)
 

@@ -294,6 +294,21 @@ def test_a_round_names_the_campaign_and_an_objective_never_measured(
     assert not list((root / "rounds").glob("round_*"))
 
 
+def test_status_prints_long_objective_names_in_full(tmp_path, cli):
+    root = tmp_path / "long"
+    names = ["binding_to_the_target_FOXC1", "off_target_binding_SIX6", "stability_score"]
+    flags = [x for n in names for x in ("--objective", n)]
+    assert cli("init", root, "--alphabet", "dna", *flags).exit_code == 0
+    src = tmp_path / "m.csv"
+    src.write_text("sequence," + ",".join(names) + "\nACGTAC,1,2,3\nAAAAAA,2,1,3\n")
+    assert cli("ingest", root, src).exit_code == 0
+    res = cli("status", root)
+    assert res.exit_code == 0
+    for n in names:
+        assert f"best_so_far_{n}" in res.stdout
+    assert "front_size" in res.stdout and "heldout_spearman" in res.stdout
+
+
 def test_constraints_set_at_init_and_per_round_hold_for_every_proposal(
     tmp_path, cli, small_config, tf_fasta, read_fasta
 ):
