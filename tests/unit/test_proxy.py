@@ -169,3 +169,28 @@ def test_kmer_features_generalize_a_motif_anywhere():
         )
         rho[dims] = np.corrcoef(model.posterior(test).mean[:, 0], truth)[0, 1]  # most are 0: ties
     assert rho[64] > 0.9 and rho[64] > rho[0] + 0.2, rho  # measured: 0.97 against 0.52
+
+
+def test_one_spread_scale_the_largest_any_objective_needs(monkeypatch):
+    """Recalibration scales every objective's spread by what the worst-covered one needs, so
+    the order of the objectives does not matter and none is left overconfident."""
+    from seqdesign.proxy.ensemble import Posterior
+
+    rng = np.random.default_rng(0)
+    n = 40
+    y = rng.normal(size=(n, 2))
+    fold = np.arange(n) % 2
+    # the members disagree alike on both objectives, but on objective 1 they share an error
+    # their spread does not show: objective 1 needs the larger scale
+    samples = np.repeat(y[None], 2, axis=0) + rng.normal(scale=0.1, size=(2, n, 2))
+    samples[..., 1] += rng.normal(scale=1.0, size=n)
+
+    def scale(cols: list[int]) -> float:
+        proxy = DeepEnsemble(ProxySettings(members=2))
+        proxy.std_scale_ = 1.0
+        monkeypatch.setattr(proxy, "posterior", lambda seqs: Posterior(samples[..., cols]))
+        proxy._heldout_metrics(["A"] * n, y[:, cols], fold)
+        return proxy.std_scale_
+
+    both, swapped, first, second = scale([0, 1]), scale([1, 0]), scale([0]), scale([1])
+    assert both == swapped == max(first, second) == second > first
