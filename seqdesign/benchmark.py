@@ -513,8 +513,6 @@ def plot_top_k(runs: pd.DataFrame, title: str = "") -> bytes:
 
     With several objectives (a ``hypervolume`` column) the panels show hypervolume instead.
     """
-    import io
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -545,15 +543,7 @@ def plot_top_k(runs: pd.DataFrame, title: str = "") -> bytes:
         ax.set_ylabel("hypervolume" if metric == "hypervolume" else "top-K true score")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    for ax in list(axes.flat)[len(tasks) :]:
-        ax.set_visible(False)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    return buf.getvalue()
+    return _png(fig, axes, len(tasks), title)
 
 
 def plot_fronts(
@@ -570,8 +560,6 @@ def plot_fronts(
             Tasks with three or more objectives are drawn on their first two.
         title: the figure's title.
     """
-    import io
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -604,7 +592,16 @@ def plot_fronts(
         ax.set_ylabel(y)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    for ax in list(axes.flat)[len(tasks) :]:
+    return _png(fig, axes, len(tasks), title)
+
+
+def _png(fig: Any, axes: Any, used: int, title: str) -> bytes:
+    """The figure as PNG bytes, its panels past the first ``used`` hidden, then closed."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    for ax in list(axes.flat)[used:]:
         ax.set_visible(False)
     if title:
         fig.suptitle(title)

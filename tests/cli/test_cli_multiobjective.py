@@ -112,14 +112,19 @@ def test_two_objective_options_are_checked(tmp_path, cli, assert_user_error, mo_
     assert_user_error(res, out, "blank.csv: objective 'pax6' has no value in any record")
 
 
-def test_simulate_reports_hypervolume_of_the_true_front(tmp_path, cli, mo_files):
-    _, cfg, _ = mo_files
-    out = tmp_path / "sim"
+def simulate_nsga2(cli, cfg, oracle, out, rounds, n, init):
+    """A small simulate of ``oracle`` with NSGA-II on the proxy; asserts it succeeded."""
     res = cli(
-        "simulate", "--oracle", "tfpair-SIX6-PAX6", "--rounds", 2, "-n", 10, "--init", 40,
+        "simulate", "--oracle", oracle, "--rounds", rounds, "-n", n, "--init", init,
         "--budget", "fast", "--config", cfg, "--generator", "nsga2", "--out-dir", out,
     )  # fmt: skip
     assert res.exit_code == 0, res.stderr
+    return res
+
+
+def test_simulate_reports_hypervolume_of_the_true_front(tmp_path, cli, mo_files):
+    out = tmp_path / "sim"
+    simulate_nsga2(cli, mo_files[1], "tfpair-SIX6-PAX6", out, rounds=2, n=10, init=40)
     summary = pd.read_csv(out / "summary.csv")
     assert {"hypervolume", "hv_fraction"} <= set(summary.columns)
     pair = get_oracle("tfpair-SIX6-PAX6")
@@ -226,12 +231,7 @@ def test_the_settings_sidecar_keeps_the_objectives_and_their_directions(tmp_path
 
 
 def test_simulate_without_a_known_true_front_says_no_share_of_it(tmp_path, cli, mo_files):
-    _, cfg, _ = mo_files
     out = tmp_path / "ng"
-    res = cli(
-        "simulate", "--oracle", "ngrams-AV-VC", "--rounds", 1, "-n", 5, "--init", 20,
-        "--budget", "fast", "--config", cfg, "--generator", "nsga2", "--out-dir", out,
-    )  # fmt: skip
-    assert res.exit_code == 0, res.stderr
+    res = simulate_nsga2(cli, mo_files[1], "ngrams-AV-VC", out, rounds=1, n=5, init=20)
     assert "round 1: hypervolume" in res.stderr and "true front" not in res.stderr
     assert pd.read_csv(out / "summary.csv")["hv_fraction"].isna().all()
