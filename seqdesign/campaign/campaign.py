@@ -15,7 +15,6 @@ import hashlib
 import io
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -224,10 +223,8 @@ class Campaign:
 
         Raises:
             InputError: the file breaks the input rules, has none of the campaign's
-                objectives, has letters outside the alphabet or lengths outside the range,
-                reuses a proposal's id for another sequence, or takes an id of the form the
-                campaign gives the proposals of a round it has not made (``sd_r<N>_...``,
-                N >= the next round), which that round would then give another sequence.
+                objectives, has letters outside the alphabet or lengths outside the range, or
+                reuses a proposal's id for another sequence.
         """
         digest = hashlib.sha256(data).hexdigest()
         report = IngestReport(source=name, sha256=digest)
@@ -305,7 +302,6 @@ class Campaign:
         proposals: dict[str, tuple[str, int]],
     ) -> None:
         lo, hi = self.length_range
-        next_round = self.next_round()
         for i, (rid, seq, _) in enumerate(records, start=1):
             where = f"{name}: record {i} ({short(rid)})"
             if (lo is not None and len(seq) < lo) or (hi is not None and len(seq) > hi):
@@ -319,17 +315,6 @@ class Campaign:
                     f"{where}: id {rid} was proposed in round {rnd} as {short(pseq)}, but this "
                     f"record's sequence is {short(seq)}; expected the proposed sequence"
                 )
-            future = _PROPOSAL_ID.match(rid)
-            if rid not in proposals and future and int(future.group(1)) >= next_round:
-                raise InputError(
-                    f"{where}: id {rid} has the form of the ids this campaign gives the "
-                    f"proposals of round {int(future.group(1))}, which it has not made; rename "
-                    "the record (a proposal id must name one sequence in the campaign)"
-                )
-
-
-_PROPOSAL_ID = re.compile(r"^sd_r(\d+)_\d+$")
-"""The ids a campaign gives its proposals: ``sd_r<round>_<rank>``."""
 
 
 def _fill_sequences(name: str, text: str, proposals: dict[str, str]) -> str:
