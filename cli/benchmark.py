@@ -173,11 +173,12 @@ def benchmark_command(
             pool = make_executor(executor, workers=jobs, address=ray_address)
         out = out_dir or Path("bench-out") / task
         names = ("runs.csv", "summary.csv", "table.md", "benchmark.toml", "topk.png")
+        front_names = ("fronts.csv", "fronts.png")
         if multi:
-            names += ("fronts.csv", "fronts.png")
+            names += front_names
         check_output_folder(out)
         if out.is_dir():  # nothing may stand in the way of a result, found only at the end
-            for name in names:
+            for name in names + front_names:  # an earlier run's fronts are removed: checked too
                 check_output_path(out / name, "--out-dir")
         err_console.print(
             f"benchmark {task}: {len(tasks)} task(s) x {len(chosen)} method(s) x {seeds} seed(s), "
@@ -219,6 +220,9 @@ def benchmark_command(
         out.mkdir(parents=True, exist_ok=True)
         for name, data in zip(names, results, strict=True):
             atomic_write_bytes(out / name, data)
+        if not multi:  # an earlier run's fronts beside these results would read as theirs
+            for name in front_names:
+                (out / name).unlink(missing_ok=True)
         _print_table(summary)
         if not quiet:
             err_console.print(

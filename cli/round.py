@@ -374,26 +374,18 @@ def round_command(
                 round_index=rnd,
                 progress=progress,
             )
-        write_outputs(
-            output,
-            result,
-            to_toml(
-                settings,
-                {
-                    "seed": seed,
-                    "version": __version__,
-                    "input": name,
-                    "round": rnd,
-                    # the objectives and their directions, so the file passed back as --config
-                    # models the same ones the same way
-                    "objective": [
-                        f"{o.name}:{'max' if o.maximize else 'min'}"
-                        for o in objectives or [Objective(k) for k in dataset.objectives]
-                    ],
-                },
-            )
-            + constraints.to_toml(),
-        )
+        record: dict[str, object] = {
+            "seed": seed,
+            "version": __version__,
+            "input": name,
+            "round": rnd,
+        }
+        used = objectives or [Objective(k) for k in dataset.objectives]
+        if not any(":" in o.name for o in used):  # a name with ':' would not read back
+            # the objectives and their directions, so the file passed back as --config models
+            # the same ones the same way
+            record["objective"] = [f"{o.name}:{'max' if o.maximize else 'min'}" for o in used]
+        write_outputs(output, result, to_toml(settings, record) + constraints.to_toml())
         m = result.proxy_metrics
         log.info(
             "proposed %d in %.1f s; proxy held-out spearman %.3f, coverage(±2sd) %.2f%s",

@@ -23,7 +23,7 @@ from typing import Any
 from seqdesign import __version__
 from seqdesign.alphabet import Alphabet, get_alphabet
 from seqdesign.campaign.ledger import LEDGER_NAME, SCHEMA_VERSION, connect, now, transaction
-from seqdesign.campaign.settings import parse_objective
+from seqdesign.campaign.settings import split_objective
 from seqdesign.errors import ConfigError, InputError
 from seqdesign.io.labeled import decode, read_measurements, sniff_format
 from seqdesign.io.records import short
@@ -161,8 +161,9 @@ class Campaign:
 
     @property
     def objectives(self) -> list[tuple[str, bool]]:
-        """``(name, maximize)`` of each objective, in the order given at init."""
-        return [parse_objective(s) for s in self.settings["objective"]]
+        """``(name, maximize)`` of each objective, in the order given at init (read as stored:
+        a campaign made before a name rule was added still opens)."""
+        return [split_objective(s) for s in self.settings["objective"]]
 
     @property
     def objective_names(self) -> list[str]:

@@ -145,9 +145,9 @@ def merge_settings(stored: dict[str, Any], flags: dict[str, Any]) -> dict[str, A
             )
     if "objective" in given:
         specs = objective_specs(list(given.pop("objective")))
-        known = {parse_objective(s)[0] for s in stored["objective"]}
+        known = {split_objective(s)[0] for s in stored["objective"]}
         for s in specs:
-            if parse_objective(s)[0] not in known:
+            if split_objective(s)[0] not in known:
                 raise ConfigError(
                     f"--objective {s}: not an objective of this campaign; expected one of "
                     f"{', '.join(sorted(known))}"

@@ -165,6 +165,13 @@ def test_several_objectives_report_hypervolume(cli, tmp_path, small_config):
         assert hypervolume(y, pair.reference_point()) == pytest.approx(final, rel=1e-4)
     img = imread(out / "fronts.png")
     assert img.ndim == 3 and img[..., :3].std() > 0.05
+    # one objective into the same folder: the earlier fronts do not stay beside its results
+    res = cli(
+        "benchmark", "--task", "tfbind8-PAX6_REF_R1", "--methods", "random", "--seeds", "1",
+        "--rounds", "1", "-n", "5", "--init", "20", "--jobs", "1", "--out-dir", out, "-q",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    assert not (out / "fronts.csv").exists() and not (out / "fronts.png").exists()
 
 
 def test_the_plot_title_names_what_it_plots():

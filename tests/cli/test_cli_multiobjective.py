@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import tomllib
 
 from seqdesign.multiobjective import MultiObjectiveSettings
 from seqdesign.oracles import get_oracle
@@ -235,3 +236,20 @@ def test_simulate_without_a_known_true_front_says_no_share_of_it(tmp_path, cli, 
     res = simulate_nsga2(cli, mo_files[1], "ngrams-AV-VC", out, rounds=1, n=5, init=20)
     assert "round 1: hypervolume" in res.stderr and "true front" not in res.stderr
     assert pd.read_csv(out / "summary.csv")["hv_fraction"].isna().all()
+
+
+def test_a_settings_sidecar_with_a_colon_in_a_name_still_reads_back(tmp_path, cli, mo_files):
+    """A column named 'bind:1h' cannot be written as 'bind:1h:max': the sidecar then leaves
+    the objectives out (the file's columns, all maximized, as before) rather than break."""
+    csv, cfg, _ = mo_files
+    lines = csv.read_text().splitlines()
+    colon = tmp_path / "colon.csv"
+    colon.write_text("\n".join(["id,sequence,bind:1h,pax6", *lines[1:]]) + "\n")
+    first, again = tmp_path / "first.fasta", tmp_path / "again.fasta"
+    common = ("-n", 5, "--budget", "fast", "--generator", "exhaustive", "--seed", 2)
+    assert cli("round", colon, "-o", first, "--config", cfg, *common).exit_code == 0
+    settings = first.with_suffix(".settings.toml")
+    assert "objective" not in tomllib.loads(settings.read_text())
+    res = cli("round", colon, "-o", again, "--config", settings, *common)
+    assert res.exit_code == 0, res.stderr
+    assert again.read_bytes() == first.read_bytes()

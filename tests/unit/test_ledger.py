@@ -344,3 +344,16 @@ def test_init_settings_are_validated(kwargs, message):
     args = {"alphabet": "dna", "seed": 0, **kwargs}
     with pytest.raises(ConfigError, match=message):
         init_settings(**args)
+
+
+def test_a_campaign_made_before_a_name_rule_still_opens(tmp_path):
+    """'rank' became a refused objective name; a campaign that already has it keeps working."""
+    settings = init_settings("dna", ["binding", "other"], 0, length=4)
+    settings["objective"] = ["binding:max", "rank:min"]  # as an older version stored it
+    root = tmp_path / "old"
+    root.mkdir()
+    Campaign.create(root, settings).close()
+    with Campaign.open(root) as c:
+        assert c.objectives == [("binding", True), ("rank", False)]
+        rep = c.ingest("m.csv", b"sequence,binding,rank\nACGT,1,2\nAAAA,2,3\n")
+        assert rep.measurements == 4
