@@ -41,9 +41,14 @@ class Dataset:
         return ~np.isnan(self.labels).any(axis=1)
 
     @property
+    def labeled(self) -> np.ndarray:
+        """(N,) bool: at least one objective of the row is measured."""
+        return ~np.isnan(self.labels).all(axis=1)
+
+    @property
     def n_labeled(self) -> int:
         """How many rows have at least one objective measured."""
-        return int((~np.isnan(self.labels).all(axis=1)).sum())
+        return int(self.labeled.sum())
 
     @property
     def unmeasured_objectives(self) -> list[str]:

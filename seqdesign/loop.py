@@ -132,7 +132,7 @@ def run_round(
     proxy_rng, gen_rng, sample_rng, ts_rng = (np.random.default_rng(s) for s in ss.spawn(4))
 
     dataset.check_fittable()
-    measured = dataset.subset(~np.isnan(dataset.labels).all(axis=1))
+    measured = dataset.subset(dataset.labeled)
     name = resolve_generator(settings, len(objectives), space)  # refuse before training
     proxy = DeepEnsemble(settings.proxy, device=settings.device)
     on_proxy = (lambda i, t: progress("proxy", i, t)) if progress else None
@@ -301,7 +301,7 @@ def front_region(
     ``front_hops - 1`` times onto the predicted front of what it designed, each hop training
     ``hop_steps`` of the GFlowNet's steps.
     """
-    measured = ~np.isnan(data.labels).all(axis=1)
+    measured = data.labeled
     y = data.labels[measured] * signs
     worst = np.where(np.isnan(y), np.inf, y).min(axis=0, initial=np.inf)  # (K,)
     y = np.where(np.isnan(y), np.where(np.isfinite(worst), worst, 0.0), y)

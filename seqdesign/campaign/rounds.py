@@ -130,7 +130,7 @@ def run_campaign_round(
     seed = round_seed(int(merged["seed"]), index) if seed is None else seed
     objectives = [Objective(*_spec(s)) for s in merged["objective"]]
     dataset = campaign_dataset(campaign, [o.name for o in objectives])
-    dataset = dataset.subset(~np.isnan(dataset.labels).all(axis=1))
+    dataset = dataset.subset(dataset.labeled)
     if len(dataset) < 2:
         raise InputError(
             f"campaign {campaign.root}: {len(dataset)} measured sequence(s) for "
