@@ -300,6 +300,7 @@ def round_command(
             raise ConfigError(
                 "round LABELED: -o OUT is required (or give a campaign folder instead of LABELED)"
             )
+        from seqdesign.campaign.settings import objective_spec
         from seqdesign.config import check_seed, load_toml, to_toml
         from seqdesign.dataset import Dataset
         from seqdesign.io import read_measurements
@@ -384,7 +385,7 @@ def round_command(
         if not any(":" in o.name for o in used):  # a name with ':' would not read back
             # the objectives and their directions, so the file passed back as --config models
             # the same ones the same way
-            record["objective"] = [f"{o.name}:{'max' if o.maximize else 'min'}" for o in used]
+            record["objective"] = [objective_spec(o.name, o.maximize) for o in used]
         write_outputs(output, result, to_toml(settings, record) + constraints.to_toml())
         m = result.proxy_metrics
         log.info(

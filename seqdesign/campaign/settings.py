@@ -37,6 +37,11 @@ def split_objective(spec: str) -> tuple[str, bool]:
     return name, direction != "min"
 
 
+def objective_spec(name: str, maximize: bool) -> str:
+    """``(name, maximize)`` -> ``NAME:max`` or ``NAME:min``, what :func:`split_objective` reads."""
+    return f"{name}:{'max' if maximize else 'min'}"
+
+
 def parse_objective(spec: str) -> tuple[str, bool]:
     """``NAME[:max|:min]`` -> ``(name, maximize)``.
 
@@ -61,7 +66,7 @@ def objective_specs(specs: list[str]) -> list[str]:
     clash = objective_clash([n for n, _ in parsed], campaign=True)
     if clash:
         raise ConfigError(f"--objective: {clash}")
-    return [f"{n}:{'max' if up else 'min'}" for n, up in parsed]
+    return [objective_spec(n, up) for n, up in parsed]
 
 
 def check_once(names: list[str]) -> None:
