@@ -171,10 +171,14 @@ class MultiObjectiveAcquisition:
         return np.mean(gains, axis=0)
 
     def fronts(self, members: int) -> list[np.ndarray]:
-        """One front per member: its own (:meth:`with_noisy_front`), else the measured one."""
+        """One front per member: its own (:meth:`with_noisy_front`), else the measured one.
+
+        The arrays are shared, not copied (this runs on every reward call): callers build new
+        fronts (``np.vstack``) and never write into these.
+        """
         if self.member_fronts is not None:
-            return [f.copy() for f in self.member_fronts]
-        return [self.front.copy() for _ in range(members)]
+            return list(self.member_fronts)
+        return [self.front] * members
 
     def score(self, z: np.ndarray) -> np.ndarray:
         """(M, N, K) normalized samples -> (N,) one score per candidate, larger better."""
