@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from seqdesign.campaign.campaign import Campaign
-from seqdesign.moacquisition import EHVI_REF_MARGIN
+from seqdesign.moacquisition import EHVI_REF_MARGIN, MultiObjectiveAcquisition
 from seqdesign.multiobjective import hypervolume, non_dominated
 
 
@@ -199,12 +199,16 @@ def front_progress(
         objective.
     """
     names = [n for n, _ in objectives]
-    signs = np.array([1.0 if up else -1.0 for _, up in objectives])
     full = seqs[seqs[names].notna().all(axis=1)]
-    y = full[names].to_numpy(dtype=np.float64) * signs
-    lo = y.min(axis=0) if len(y) else np.zeros(len(names))
-    span = np.ptp(y, axis=0) if len(y) else np.ones(len(names))
-    z = (y - lo) / np.where(span > 0, span, 1.0)
+    if full.empty:
+        return {idx: (0, math.nan) for idx in rounds}
+    signs = np.array([1.0 if up else -1.0 for _, up in objectives])
+    labels = full[names].to_numpy(dtype=np.float64)
+    # scaled as the acquisition scales them (the rng is unused by "mean")
+    acq = MultiObjectiveAcquisition.from_labels(
+        "mean", 0.0, signs, labels, np.random.default_rng(0)
+    )
+    z = acq.normalize(labels[None])[0]
     ref = np.full(len(names), -EHVI_REF_MARGIN)
     out: dict[int, tuple[int, float]] = {}
     for idx in rounds:
