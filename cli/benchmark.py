@@ -148,13 +148,13 @@ def benchmark_command(
 
         # fail fast, before any process starts: unknown oracle, missing extra, and a space that
         # the exhaustive method cannot list
-        multi: list[str] = []  # the tasks of several objectives: their final fronts are written too
+        multi: dict[str, Any] = {}  # the oracles of several objectives: their fronts are written
         for t in tasks:
             oracle = get_oracle(t)
             if "exhaustive" in chosen:
                 check_enumerable(oracle.space)
             if len(oracle.objectives) > 1:
-                multi.append(t)
+                multi[t] = oracle
         jobs_list = bm.make_jobs(
             tasks, chosen, range(seeds), spec.init, spec.rounds, spec.n, spec.budget, merged
         )
@@ -232,13 +232,10 @@ def benchmark_command(
             )
 
 
-def _truth(tasks: list[str]) -> dict[str, tuple[list[str], Any, Any]]:
+def _truth(oracles: dict[str, Any]) -> dict[str, tuple[list[str], Any, Any]]:
     """task -> (objectives, true front values or None, reference point or None), for the plot."""
-    from seqdesign.oracles import get_oracle
-
     out = {}
-    for t in tasks:
-        oracle = get_oracle(t)
+    for t, oracle in oracles.items():
         front = oracle.true_front()
         out[t] = (
             list(oracle.objectives),

@@ -110,10 +110,10 @@ AcquisitionOpt = Annotated[
         "--acquisition",
         help="ucb: mean + kappa*std; ei: expected improvement; ts: Thompson sampling; mean; "
         "ehvi: noisy expected hypervolume improvement (ensemble members as joint posterior "
-        "samples of the candidates and the measured front). Several objectives: ucb, mean and ts act per objective (scalarized "
-        "for ranking, the front kept for selection), ehvi (2 or 3 objectives); ei is one "
-        "objective only. "
-        "One objective: ehvi is not available. [default: ucb]",
+        "samples of the candidates and the measured front). Several objectives: ucb, mean and "
+        "ts act per objective (scalarized for ranking, the front kept for selection), ehvi (2 "
+        "or 3 objectives); ei is one objective only. One objective: ehvi is not available. "
+        "[default: ucb]",
     ),
 ]
 KappaOpt = Annotated[

@@ -366,8 +366,9 @@ def split_fronts(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         objective (the union over tasks: a task's rows leave the others' objectives empty).
         Empty when no run has several objectives.
     """
+    empty = pd.DataFrame(columns=["task", "method", "seed", "sequence"])
     if FRONT not in runs.columns:
-        return runs, pd.DataFrame(columns=["task", "method", "seed", "sequence"])
+        return runs, empty
     parts = []
     carried = runs[FRONT].fillna("").astype(str).str.len() > 0  # NaN: a run of one objective
     for _, r in runs[carried].iterrows():
@@ -378,7 +379,7 @@ def split_fronts(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         part.insert(0, "method", r["method"])
         part.insert(0, "task", r["task"])
         parts.append(part)
-    fronts = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    fronts = pd.concat(parts, ignore_index=True) if parts else empty
     return runs.drop(columns=FRONT), fronts
 
 
