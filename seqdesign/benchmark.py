@@ -337,19 +337,15 @@ def final_front(
         ``{"objectives": names, "points": [[sequence, value, ...], ...]}``, best first on the
         first objective.
     """
+    from seqdesign.loop import new_proposals
     from seqdesign.multiobjective import non_dominated
 
-    seen = set(start)
-    seqs, values = [], []
-    for t in tables:
-        for q, row in zip(t["sequence"], t[objectives].to_numpy(dtype=np.float64)):
-            if q not in seen:
-                seen.add(q)
-                seqs.append(q)
-                values.append(row)
-    if not seqs:
+    seqs = [q for t in tables for q in t["sequence"]]
+    new = new_proposals(seqs, start)
+    if not new:
         return {"objectives": objectives, "points": []}
-    y = np.asarray(values)
+    y = np.vstack([t[objectives].to_numpy(dtype=np.float64) for t in tables])[new]
+    seqs = [seqs[i] for i in new]
     keep = np.flatnonzero(non_dominated(y))
     keep = keep[np.lexsort((-y[keep, 1:].sum(axis=1), -y[keep, 0]))]
     return {

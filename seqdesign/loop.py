@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -503,6 +503,13 @@ def simulate(
     return CampaignResult(pd.DataFrame(rows), tables)
 
 
+def new_proposals(proposed: Sequence[str], start: Sequence[str]) -> list[int]:
+    """Indices of the first proposal of each sequence not in ``start``, in proposal order."""
+    start_set = set(start)
+    first = {q: i for i, q in reversed(list(enumerate(proposed))) if q not in start_set}
+    return sorted(first.values())
+
+
 def _hypervolume_metrics(
     proposed: list[str],
     y: np.ndarray,
@@ -511,9 +518,7 @@ def _hypervolume_metrics(
     true_hv: float | None,
 ) -> dict[str, float]:
     """Hypervolume of the unique proposed sequences not in the start, and its true fraction."""
-    start_set = set(start)
-    first = {q: i for i, q in reversed(list(enumerate(proposed))) if q not in start_set}
-    keep = sorted(first.values())
+    keep = new_proposals(proposed, start)
     hv = hypervolume(y[keep], ref, rng=np.random.default_rng(0)) if keep else 0.0
     return {
         "hypervolume": hv,
