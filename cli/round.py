@@ -374,6 +374,7 @@ def round_command(
                 exclude=excluded,
                 round_index=rnd,
                 progress=progress,
+                taken_ids=dataset.ids,
             )
         record: dict[str, object] = {
             "seed": seed,

@@ -22,7 +22,7 @@ from seqdesign.dataset import Dataset
 from seqdesign.encoding import decode_tokens, encode_tokens
 from seqdesign.errors import ConfigError, SpaceTooSmallError
 from seqdesign.generators.nsga2 import offspring
-from seqdesign.loop import ENUMERATE_LIMIT, Objective, RoundResult, maximizing
+from seqdesign.loop import ENUMERATE_LIMIT, Objective, RoundResult, maximizing, proposal_ids
 from seqdesign.multiobjective import front_order
 from seqdesign.space import SequenceSpace
 
@@ -70,7 +70,7 @@ def propose_model_free(
         raise ConfigError(f"unknown model-free method {method!r}; expected one of {MODEL_FREE}")
     table = pd.DataFrame(
         {
-            "id": [f"sd_r{round_index}_{i + 1:04d}" for i in range(len(chosen))],
+            "id": proposal_ids(round_index, len(chosen)),
             "sequence": chosen,
         }
     )

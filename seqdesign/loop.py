@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,6 +104,7 @@ def run_round(
     exclude: set[str] | None = None,
     round_index: int = 1,
     progress: Progress | None = None,
+    taken_ids: Collection[str] = (),
 ) -> RoundResult:
     """Propose ``n`` new sequences from the labeled ``dataset``.
 
@@ -117,6 +118,7 @@ def run_round(
         exclude: sequences never to propose besides the dataset's own.
         round_index: used in the proposal ids (``sd_r{round}_{i:04d}``).
         progress: optional progress callback.
+        taken_ids: ids already in use (a campaign's records); proposals skip them.
 
     Raises:
         InputError: too few measurements to fit the proxy.
@@ -265,8 +267,9 @@ def run_round(
     chosen = [pool[i] for i in picks]
     post = proxy.posterior(chosen)
     table = _proposal_table(
-        chosen, scores[picks], post, objectives, signs, (center, scale), measured, round_index
+        chosen, scores[picks], post, objectives, signs, (center, scale), measured
     )
+    table["id"] = proposal_ids(round_index, len(table), taken_ids)
     return RoundResult(table, dict(proxy.metrics_), time.perf_counter() - t0)
 
 
@@ -381,13 +384,13 @@ def _proposal_table(
     signs: np.ndarray,
     standard: tuple[np.ndarray, np.ndarray],
     measured: Dataset,
-    round_index: int,
 ) -> pd.DataFrame:
+    """The proposals best first (by Pareto rank first with several objectives), ids unset."""
     scalar = _scalar(post.samples, signs, *standard)  # (M, N)
     mean, std = post.mean, post.std
     table = pd.DataFrame(
         {
-            "id": [f"sd_r{round_index}_{i + 1:04d}" for i in range(len(chosen))],
+            "id": "",
             "sequence": chosen,
             "proxy_mean": scalar.mean(axis=0) * (signs[0] if len(signs) == 1 else 1.0),
             "proxy_std": scalar.std(axis=0, ddof=1),
@@ -403,9 +406,25 @@ def _proposal_table(
         table = table.sort_values(
             ["pareto_rank", "acquisition", "sequence"], ascending=[True, False, True], kind="stable"
         )
-        table["id"] = [f"sd_r{round_index}_{i + 1:04d}" for i in range(len(table))]
         table = table.reset_index(drop=True)
     return table
+
+
+def proposal_ids(round_index: int, n: int, taken: Collection[str] = ()) -> list[str]:
+    """``sd_r{round}_{k:04d}`` for the first ``n`` numbers ``k`` from 1 whose id is not taken.
+
+    Outside records can carry ids of this form (a standalone round's output ingested into a
+    campaign); skipping them keeps every id naming one sequence.
+    """
+    taken = set(taken)
+    ids: list[str] = []
+    k = 0
+    while len(ids) < n:
+        k += 1
+        rid = f"sd_r{round_index}_{k:04d}"
+        if rid not in taken:
+            ids.append(rid)
+    return ids
 
 
 @dataclass

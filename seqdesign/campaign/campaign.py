@@ -200,6 +200,13 @@ class Campaign:
         ).fetchall()
         return [(rid, seq, {obj: float(v)}) for rid, seq, obj, v in rows]
 
+    def record_ids(self) -> set[str]:
+        """Every id the campaign knows: its proposals' and its measurement records'."""
+        rows = self.conn.execute(
+            "SELECT id FROM proposals UNION SELECT record_id FROM measurements"
+        ).fetchall()
+        return {r[0] for r in rows}
+
     def next_round(self) -> int:
         row = self.conn.execute("SELECT COALESCE(MAX(idx), 0) FROM rounds").fetchone()
         return int(row[0]) + 1

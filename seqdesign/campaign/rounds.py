@@ -142,7 +142,16 @@ def run_campaign_round(
     space = campaign_space(campaign, merged, dataset, constraints)
     known = campaign.known_sequences() | (exclude or set())
     result = run_round(
-        dataset, space, n, settings, seed, objectives, known, index, progress=progress
+        dataset,
+        space,
+        n,
+        settings,
+        seed,
+        objectives,
+        known,
+        index,
+        progress=progress,
+        taken_ids=campaign.record_ids(),
     )
     record = {
         "seed": seed,

@@ -343,3 +343,39 @@ def test_an_infeasible_constraint_set_at_init_is_refused(tmp_path, cli, assert_u
     )  # fmt: skip
     assert_user_error(res, None, "BsaI")
     assert not (root / "ledger.sqlite").exists()
+
+
+def test_round_ids_skip_ids_that_outside_records_already_use(
+    tmp_path, cli, campaign, read_fasta, write_fasta
+):
+    """A standalone round's output (ids sd_r1_*) ingested before the campaign's round 1."""
+    outside = write_fasta(
+        tmp_path / "standalone.fasta",
+        [("sd_r1_0001", "binding=0.5", "ACGTACGA"), ("sd_r1_0003", "binding=0.4", "ACGTACGC")],
+    )
+    assert cli("ingest", campaign, outside).exit_code == 0
+    res = cli("round", campaign, "-n", 4, *FAST, "-q")
+    assert res.exit_code == 0, res.stderr
+    ids = [i for i, _, _ in read_fasta(campaign / "rounds" / "round_001.fasta")]
+    assert ids == ["sd_r1_0002", "sd_r1_0004", "sd_r1_0005", "sd_r1_0006"]
+    res = cli("export", campaign, "--format", "csv", "-o", "-")
+    assert res.exit_code == 0, res.stderr
+    rows = [r.split(",") for r in res.stdout.strip().splitlines()[1:]]
+    by_id: dict[str, set[str]] = {}
+    for r in rows:
+        by_id.setdefault(r[0], set()).add(r[1])
+    assert by_id["sd_r1_0001"] == {"ACGTACGA"} and by_id["sd_r1_0003"] == {"ACGTACGC"}
+    # the outside sequence can be measured again under its own id
+    again = write_fasta(tmp_path / "again.fasta", [("sd_r1_0001", "binding=0.6", "ACGTACGA")])
+    res = cli("ingest", campaign, again)
+    assert res.exit_code == 0, res.stderr
+
+
+def test_a_standalone_round_never_reuses_an_input_id(tmp_path, cli, tf_fasta, read_fasta):
+    """An explicit --round whose ids the input already holds."""
+    src = tmp_path / "in.fasta"
+    src.write_text(tf_fasta.read_text().replace(">tf_000 ", ">sd_r2_0001 "))
+    out = tmp_path / "out.fasta"
+    res = cli("round", src, "-o", out, "-n", 3, "--round", 2, *FAST, "-q")
+    assert res.exit_code == 0, res.stderr
+    assert [i for i, _, _ in read_fasta(out)] == ["sd_r2_0002", "sd_r2_0003", "sd_r2_0004"]
