@@ -57,11 +57,13 @@ $(TGFN)/bin/python:
 	$(TGFN)/bin/python -m pip install --quiet $(TORCH) torchgfn
 
 # the throughput ratio against torchgfn, then the round scaling table (hours on 2 cores; pass
-# SCALING_ARGS="--lengths 8 --sizes 1000" for a subset); both regenerate docs/performance.md
+# SCALING_ARGS="--lengths 8 --sizes 1000" for a subset); both regenerate docs/performance.md;
+# then the 3-objective Pareto speedups (printed; docs/performance.md quotes them)
 bench: install bench-venv
 	mkdir -p bench-out
 	$(BIN)/python benchmarks/gfn_throughput.py --json bench-out/gfn.json
 	$(BIN)/python benchmarks/scaling.py --gfn-json bench-out/gfn.json $(SCALING_ARGS)
+	$(BIN)/python benchmarks/pareto_speed.py
 
 clean:
 	rm -rf $(VENV) $(TGFN) demo-out bench-out .pytest_cache .ruff_cache .mypy_cache

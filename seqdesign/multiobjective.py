@@ -152,13 +152,41 @@ def non_dominated(y: np.ndarray) -> np.ndarray:
         out = np.empty(len(y), dtype=bool)
         out[order] = ~dom
         return out
-    dominated = np.zeros(len(y), dtype=bool)
-    chunk = max(1, 4_000_000 // max(len(y) * y.shape[1], 1))
-    for i in range(0, len(y), chunk):  # rows i.. dominate whom? bounded memory
-        block = y[i : i + chunk, None, :]
-        ge = (block >= y[None]).all(-1) & (block > y[None]).any(-1)  # (C, N)
-        dominated |= ge.any(axis=0)
-    return ~dominated
+    return _non_dominated_by_blocks(y)
+
+
+def _non_dominated_by_blocks(y: np.ndarray, block: int = 256) -> np.ndarray:
+    """:func:`non_dominated` for any K in O(N F K) (F: the front's size), not O(N^2 K).
+
+    A dominator has a sum no smaller and comes first in lexicographic order on ties, so in that
+    order a point can be dominated only by points before it, and only by non-dominated ones
+    among them (dominance is transitive). Blocks of points are checked against the front found
+    so far, then among themselves.
+    """
+    order = np.lexsort((*(-y[:, k] for k in range(y.shape[1] - 1, -1, -1)), -y.sum(axis=1)))
+    keep = np.zeros(len(y), dtype=bool)
+    front = np.zeros((0, y.shape[1]))
+    for i in range(0, len(y), block):
+        idx = order[i : i + block]
+        b = y[idx]
+        alive = np.ones(len(b), dtype=bool)
+        if len(front):
+            alive = ~_dominated_by(front, b)
+        b_idx, b = idx[alive], b[alive]
+        own = ~_dominated_by(b, b)
+        keep[b_idx[own]] = True
+        front = np.vstack([front, b[own]])
+    return keep
+
+
+def _dominated_by(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(len(b),) whether some point of ``a`` dominates each point of ``b`` (chunked over a)."""
+    out = np.zeros(len(b), dtype=bool)
+    chunk = max(1, 4_000_000 // max(len(b) * b.shape[1], 1))
+    for i in range(0, len(a), chunk):
+        blk = a[i : i + chunk, None, :]
+        out |= ((blk >= b[None]).all(-1) & (blk > b[None]).any(-1)).any(axis=0)
+    return out
 
 
 def pareto_ranks(y: np.ndarray) -> np.ndarray:
@@ -364,8 +392,53 @@ def hypervolume_improvement_2d(
     return np.maximum(box - (c0 * steps).sum(axis=1), 0.0)
 
 
+def hypervolume_improvement_3d(
+    points: np.ndarray, front: np.ndarray, ref: np.ndarray
+) -> np.ndarray:
+    """Hypervolume each 3-D point adds to ``front``, vectorized over points.
+
+    As in 2-D, HVI(p) = vol(box[ref, p]) - HV(front clipped to p). With the front sorted by its
+    last objective (falling), the clipped front's hypervolume is a sum of slices: the slice
+    between the i-th and (i+1)-th levels has the 2-D area of the first i+1 points. Every
+    prefix's area is one sweep in the order of the first objective (the running maximum of the
+    second, with the points past the prefix at zero), for all points and prefixes at once:
+    (P, F, F) numbers, in chunks of points.
+
+    Args:
+        points: (P, 3) candidate points.
+        front: (F, 3) current points (any; dominated ones are dropped).
+        ref: (3,) reference point.
+
+    Returns:
+        (P,) improvements >= 0.
+    """
+    points = _as_2d(points)
+    ref = np.asarray(ref, dtype=np.float64)
+    p = np.maximum(points - ref, 0.0)  # (P, 3)
+    box = p.prod(axis=1)
+    f = _clean(_as_2d(front), ref) if len(front) else np.zeros((0, 3))
+    if len(f) == 0:
+        return box
+    f = f[np.argsort(-f[:, 2], kind="stable")] - ref  # (F, 3): last objective falling
+    by_x = np.argsort(-f[:, 0], kind="stable")  # the sweep order of every prefix
+    n = len(f)
+    active = np.arange(n)[:, None] >= np.arange(n)[None, by_x]  # (prefix i, sweep j)
+    clipped_hv = np.zeros(len(p))
+    chunk = max(1, 2_000_000 // (n * n))
+    for at in range(0, len(p), chunk):
+        q = p[at : at + chunk, None, :]  # (C, 1, 3)
+        c = np.minimum(f[None], q)  # (C, F, 3), clipped, still falling on the last objective
+        depth = c[:, :, 2] - np.concatenate([c[:, 1:, 2], np.zeros((len(c), 1))], axis=1)
+        x, y = c[:, by_x, 0], c[:, by_x, 1]  # (C, F) in sweep order
+        top = np.maximum.accumulate(y[:, None, :] * active[None], axis=2)  # (C, F, F)
+        rise = np.diff(top, axis=2, prepend=0.0)
+        area = (rise * x[:, None, :]).sum(axis=2)  # (C, F): each prefix's 2-D area
+        clipped_hv[at : at + chunk] = (depth * area).sum(axis=1)
+    return np.maximum(box - clipped_hv, 0.0)
+
+
 def hypervolume_improvement(points: np.ndarray, front: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """Hypervolume each point adds to ``front`` (exact; vectorized for 2 objectives).
+    """Hypervolume each point adds to ``front`` (exact; vectorized for 2 and 3 objectives).
 
     Args:
         points: (P, K) candidate points.
@@ -380,6 +453,8 @@ def hypervolume_improvement(points: np.ndarray, front: np.ndarray, ref: np.ndarr
     ref = np.asarray(ref, dtype=np.float64)
     if points.shape[1] == 2:
         gain = hypervolume_improvement_2d(points, front, ref)
+    elif points.shape[1] == 3:
+        gain = hypervolume_improvement_3d(points, front, ref)
     else:
         base = hypervolume(front, ref) if len(front) else 0.0
         gain = np.array(

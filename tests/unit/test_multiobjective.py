@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from seqdesign.errors import ConfigError
 from seqdesign.multiobjective import (
+    _non_dominated_by_blocks,
     crowding_distance,
     dominance_matrix,
     front_order,
@@ -82,6 +83,36 @@ def test_improvement_is_a_difference_of_hypervolumes(rows):
         want = [hypervolume(np.vstack([front[:, :k], p[None, :k]]), ref[:k]) - base for p in points]
         got = hypervolume_improvement(points[:, :k], front[:, :k], ref[:k])
         np.testing.assert_allclose(got, want, atol=1e-9)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 3)), max_size=40),
+    st.integers(1, 8),
+)
+def test_blockwise_front_equals_the_dominance_matrix(rows, block):
+    """Ties, duplicates and blocks smaller than the front (3 and 4 objectives)."""
+    y3 = np.array(rows, dtype=float).reshape(-1, 3)
+    for y in (y3, np.hstack([y3, y3[:, :1] - y3[:, 1:2]])):
+        want = ~dominance_matrix(y).any(axis=0) if len(y) else np.zeros(0, bool)
+        np.testing.assert_array_equal(non_dominated(y), want)
+        if len(y):
+            np.testing.assert_array_equal(_non_dominated_by_blocks(y, block), want)
+
+
+def test_3d_improvement_of_many_points_against_a_large_front():
+    """Continuous values, more points than one chunk holds (F = 150: 88 points a chunk)."""
+    rng = np.random.default_rng(7)
+    u = np.abs(rng.standard_normal((3000, 3)))
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    front = u[non_dominated(u)][:150]
+    assert len(front) == 150
+    points = np.abs(rng.standard_normal((200, 3))) * 0.7
+    ref = np.array([-0.1, 0.0, -0.2])
+    base = hypervolume(front, ref)
+    want = [hypervolume(np.vstack([front, p[None]]), ref) - base for p in points]
+    got = hypervolume_improvement(points, front, ref)
+    assert (got > 0).sum() > 50  # not a test of zeros
+    np.testing.assert_allclose(got, np.maximum(want, 0), atol=1e-12)
 
 
 @given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), max_size=30))
