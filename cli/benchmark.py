@@ -101,7 +101,11 @@ def benchmark_command(
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
-    """Run each method through the same simulated campaign and compare them (mean ± sd over seeds)."""
+    """Run each method through the same simulated campaign and compare them (mean ± sd over seeds).
+
+    With several objectives, top_k, max and ratio_to_limit are the task's first objective's;
+    hypervolume (and hv_fraction, where the whole space's front is known) measure them all.
+    """
     setup_logging(quiet, verbose)
     with errors_to_exit(verbose):
         from seqdesign import benchmark as bm

@@ -109,6 +109,9 @@ def simulate_command(
 
     The design constraints of `round` (flags or a [constraints] table in --config) apply to
     every round's proposals; the starting sequences are the oracle's and may break them.
+
+    With several objectives, top_k, max and ratio_to_limit are the oracle's first objective's;
+    hypervolume (and hv_fraction, where the whole space's front is known) measure them all.
     """
     setup_logging(quiet, verbose)
     with errors_to_exit(verbose):
