@@ -37,7 +37,7 @@ demo: install
 
 # every quality preset of BENCHMARKS.md, 3 seeds each; regenerates docs/benchmarks.md (long:
 # about an hour on 2 cores). One preset: make benchmarks BENCH_PRESETS=tf-small
-BENCH_PRESETS ?= tfbind8 tf-small amp rna-14 rna-50 ehrlich tfpair amp-hydrophobicity
+BENCH_PRESETS ?= tfbind8 tf-small amp rna-14 rna-50 ehrlich tfpair amp-hydrophobicity rnapair
 BENCH_SEEDS   ?= 3
 
 benchmarks: install

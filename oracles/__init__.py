@@ -299,3 +299,32 @@ def _register_ngrams() -> None:
 
 
 _register_ngrams()
+
+
+def _rna_pair_factory(length: int) -> Callable[[], Oracle]:
+    def build() -> Oracle:
+        from seqdesign.oracles.rna_pair import RNAPairOracle
+
+        return RNAPairOracle(length)
+
+    return build
+
+
+def _register_rna_pairs() -> None:
+    from seqdesign.oracles.rna_pair import SUBSTITUTIONS, VARIANTS
+
+    for length in sorted(VARIANTS):
+        info = OracleInfo(
+            name=f"rnapair-{length}",
+            alphabet=RNA.name,
+            min_len=length,
+            max_len=length,
+            objectives=("bind_target", "avoid_variant"),
+            source=f"{_rna.SOURCE}; needs {_rna.INSTALL_HINT}",
+            description=f"bind the {length}-nt RNA target, avoid its {SUBSTITUTIONS}-letter "
+            "variant (allele-specific binding, reference point (0.5, 0.5))",
+        )
+        register(info, _rna_pair_factory(length))
+
+
+_register_rna_pairs()

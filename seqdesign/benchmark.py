@@ -167,6 +167,17 @@ PRESETS: dict[str, Preset] = {
             "ahead of NSGA-II)",
         ),
         Preset(
+            "rnapair",
+            ("rnapair-14",),
+            init=200,
+            rounds=5,
+            n=100,
+            methods=MO_METHODS,
+            description="RNA allele-specific binding, length 14, two objectives: bind a target, "
+            "avoid its 2-letter variant: 200 random starts, 5 rounds x 100; hypervolume above "
+            "(0.5, 0.5) (bar: ahead of NSGA-II)",
+        ),
+        Preset(
             "amp-hydrophobicity",
             ("amp-hydrophobicity",),
             init=500,

@@ -88,3 +88,34 @@ def test_validation(vienna):
         oracle(["A" * 13])
     with pytest.raises(InputError, match="'T'"):
         oracle(["T" * 14])
+
+
+def test_the_shipped_variant_is_regenerated_from_the_seed():
+    from seqdesign.oracles.rna_pair import SUBSTITUTIONS, VARIANTS, make_variant
+
+    for length, variant in VARIANTS.items():
+        target = TARGETS[length]
+        assert make_variant(target) == variant
+        assert sum(a != b for a, b in zip(target, variant)) == SUBSTITUTIONS
+    assert make_variant(TARGETS[14], seed=1) != VARIANTS[14]
+
+
+def test_rna_pair_trades_binding_the_target_for_avoiding_the_variant(vienna):
+    from seqdesign.oracles.rna_pair import VARIANTS
+
+    oracle = get_oracle("rnapair-14")
+    assert oracle.objectives == ("bind_target", "avoid_variant")
+    np.testing.assert_array_equal(oracle.reference_point(), [0.5, 0.5])
+    best_for_target, best_for_variant = (
+        reverse_complement(TARGETS[14]),
+        reverse_complement(VARIANTS[14]),
+    )
+    y = oracle([best_for_target, best_for_variant])
+    single = get_oracle("rna-binding-14")([best_for_target, best_for_variant])[:, 0]
+    np.testing.assert_allclose(y[:, 0], single)  # the same score as rna-binding-14
+    assert y[0, 0] == pytest.approx(1.0) and 0.3 < y[0, 1] < 0.6  # binds, but not specific
+    assert y[1, 1] == 0.0  # pairs perfectly with the variant
+    starts = oracle.sample_start(300, np.random.default_rng(0))
+    scores = oracle(starts)
+    assert ((scores >= 0) & (scores <= 1)).all()
+    assert np.corrcoef(scores.T)[0, 1] < 0  # binding one means binding the other
