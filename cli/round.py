@@ -374,7 +374,7 @@ def round_command(
                 exclude=excluded,
                 round_index=rnd,
                 progress=progress,
-                taken_ids=dataset.ids,
+                taken_ids={r[0] for r in read.records},  # a replicate's id too
             )
         record: dict[str, object] = {
             "seed": seed,

@@ -163,7 +163,10 @@ def _non_dominated_by_blocks(y: np.ndarray, block: int = 256) -> np.ndarray:
     among them (dominance is transitive). Blocks of points are checked against the front found
     so far, then among themselves.
     """
-    order = np.lexsort((*(-y[:, k] for k in range(y.shape[1] - 1, -1, -1)), -y.sum(axis=1)))
+    # clipped, the sums neither overflow nor meet +inf with -inf, and still never fall as the
+    # values rise (NaN values dominate nothing and are never dominated: their place is moot)
+    total = np.clip(y, -1e300, 1e300).sum(axis=1)
+    order = np.lexsort((*(-y[:, k] for k in range(y.shape[1] - 1, -1, -1)), -total))
     keep = np.zeros(len(y), dtype=bool)
     front = np.zeros((0, y.shape[1]))
     for i in range(0, len(y), block):

@@ -372,10 +372,12 @@ def test_round_ids_skip_ids_that_outside_records_already_use(
 
 
 def test_a_standalone_round_never_reuses_an_input_id(tmp_path, cli, tf_fasta, read_fasta):
-    """An explicit --round whose ids the input already holds."""
+    """An explicit --round whose ids the input already holds (one on a replicate)."""
     src = tmp_path / "in.fasta"
-    src.write_text(tf_fasta.read_text().replace(">tf_000 ", ">sd_r2_0001 "))
+    text = tf_fasta.read_text()
+    first = text.splitlines()[1]  # tf_000's sequence, measured again as sd_r2_0002
+    src.write_text(text.replace(">tf_000 ", ">sd_r2_0001 ") + f">sd_r2_0002 binding=0.1\n{first}\n")
     out = tmp_path / "out.fasta"
     res = cli("round", src, "-o", out, "-n", 3, "--round", 2, *FAST, "-q")
     assert res.exit_code == 0, res.stderr
-    assert [i for i, _, _ in read_fasta(out)] == ["sd_r2_0002", "sd_r2_0003", "sd_r2_0004"]
+    assert [i for i, _, _ in read_fasta(out)] == ["sd_r2_0003", "sd_r2_0004", "sd_r2_0005"]

@@ -99,6 +99,21 @@ def test_blockwise_front_equals_the_dominance_matrix(rows, block):
             np.testing.assert_array_equal(_non_dominated_by_blocks(y, block), want)
 
 
+def test_blockwise_front_with_infinities_and_huge_values():
+    """Sums that would be NaN (+inf and -inf) or overflow must not put a dominator last."""
+    inf = np.inf
+    cases = [
+        [[0.0, -inf, 0.0], [inf, -inf, 0.0]],
+        [[1e308, 1e308, -inf], [1e308, 1e308, -1.0], [np.nan, 1, 2], [0, 0, 0]],
+        [[inf, k, -inf] for k in range(300)] + [[0.0, -inf, 0.0], [inf, -inf, 0.0]],
+    ]
+    for rows in cases:
+        y = np.array(rows, dtype=float)
+        want = ~dominance_matrix(y).any(axis=0)
+        np.testing.assert_array_equal(non_dominated(y), want)
+        np.testing.assert_array_equal(_non_dominated_by_blocks(y, 1), want)
+
+
 def test_3d_improvement_of_many_points_against_a_large_front():
     """Continuous values, more points than one chunk holds (F = 150: 88 points a chunk)."""
     rng = np.random.default_rng(7)
