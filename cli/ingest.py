@@ -64,6 +64,14 @@ def ingest_command(
             + (f"; {report.unmeasured} without a value" if report.unmeasured else "")
             + (f"; ignored column(s): {', '.join(report.ignored)}" if report.ignored else "")
         )
+        measured = report.records - report.unmeasured
+        if report.repeated and 2 * report.repeated >= measured:
+            _say(
+                f"{name}: warning: {report.repeated} of {measured} measured records repeat "
+                "(to 6 significant digits) the values an earlier file gave the same sequence; "
+                "added as replicates. If these are the same results again (an export of this "
+                "campaign, a re-saved file), the campaign now counts them twice"
+            )
         if report.unproposed:
             ids = ", ".join(report.unproposed[:5]) + (", ..." if len(report.unproposed) > 5 else "")
             _say(

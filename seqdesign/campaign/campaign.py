@@ -47,6 +47,10 @@ class IngestReport:
         unmeasured: records with no value (known sequences, stored without a measurement).
         ignored: columns (FASTA: header keys) of the file that are not objectives of the
             campaign, in file order: neither read nor stored.
+        repeated: measured records each of whose values equals, to 6 significant digits (the
+            precision of ``export``), a value of the same sequence and objective from an
+            earlier file: they are stored as replicates, but the same results ingested again in
+            another file (this campaign's own export, say) look like this.
     """
 
     source: str
@@ -59,6 +63,7 @@ class IngestReport:
     unproposed: list[str] = field(default_factory=list)
     unmeasured: int = 0
     ignored: list[str] = field(default_factory=list)
+    repeated: int = 0
 
 
 class Campaign:
@@ -276,20 +281,24 @@ class Campaign:
                     report.matched += 1
                 else:
                     report.unproposed.append(rid)
+                repeats = True
                 for obj in self.objective_names:
                     if obj not in measured:
                         continue
-                    (rep,) = self.conn.execute(
-                        "SELECT COALESCE(MAX(replicate), 0) + 1 FROM measurements "
-                        "WHERE sequence_id = ? AND objective = ?",
-                        (seq_id, obj),
+                    (rep, same) = self.conn.execute(
+                        "SELECT COALESCE(MAX(replicate), 0) + 1, "
+                        "COALESCE(SUM(ABS(value - ?) <= ? AND source_id != ?), 0) "
+                        "FROM measurements WHERE sequence_id = ? AND objective = ?",
+                        (measured[obj], 1e-5 * abs(measured[obj]), source_id, seq_id, obj),
                     ).fetchone()
+                    repeats &= same > 0
                     self.conn.execute(
                         "INSERT INTO measurements (sequence_id, record_id, record_no, objective, "
                         "value, replicate, source_id, measured_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         (seq_id, rid, no, obj, measured[obj], rep, source_id, t),
                     )
                     report.measurements += 1
+                report.repeated += repeats
         report.records = len(records)
         return report
 

@@ -381,3 +381,26 @@ def test_a_standalone_round_never_reuses_an_input_id(tmp_path, cli, tf_fasta, re
     res = cli("round", src, "-o", out, "-n", 3, "--round", 2, *FAST, "-q")
     assert res.exit_code == 0, res.stderr
     assert [i for i, _, _ in read_fasta(out)] == ["sd_r2_0003", "sd_r2_0004", "sd_r2_0005"]
+
+
+def test_ingesting_the_campaigns_own_export_warns_that_values_count_twice(
+    tmp_path, cli, campaign, write_fasta
+):
+    export = tmp_path / "export.fasta"
+    assert cli("export", campaign, "--format", "fasta", "-o", export).exit_code == 0
+    res = cli("ingest", campaign, export)
+    assert res.exit_code == 0, res.stderr
+    assert "warning: 60 of 60 measured records repeat" in res.stderr
+    assert ledger_counts(campaign)["measurements"] == 120  # replicates, as the warning says
+    # new values for the same sequences (a genuine replicate run) raise no warning, nor does
+    # a file where only a few values happen to repeat
+    seqs = [ln for ln in export.read_text().splitlines() if not ln.startswith(">")]
+    fresh = write_fasta(tmp_path / "rep.fasta", [(f"r{i}", f"binding={i + 0.123}", q)
+                                                 for i, q in enumerate(seqs[:3])])  # fmt: skip
+    res = cli("ingest", campaign, fresh)
+    assert res.exit_code == 0 and "warning" not in res.stderr, res.stderr
+    first = export.read_text().split("\n", 2)
+    mixed = tmp_path / "mixed.fasta"
+    mixed.write_text("\n".join(first[:2]) + "\n" + fresh.read_text().replace("23", "45"))
+    res = cli("ingest", campaign, mixed)
+    assert res.exit_code == 0 and "warning" not in res.stderr, res.stderr
