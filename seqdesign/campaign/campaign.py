@@ -48,9 +48,10 @@ class IngestReport:
         ignored: columns (FASTA: header keys) of the file that are not objectives of the
             campaign, in file order: neither read nor stored.
         repeated: measured records each of whose values equals, to 6 significant digits (the
-            precision of ``export``), a value of the same sequence and objective from an
-            earlier file: they are stored as replicates, but the same results ingested again in
-            another file (this campaign's own export, say) look like this.
+            precision of ``export``), the mean of the earlier files' values of the same sequence
+            and objective (their only value, when there is one): they are stored as
+            replicates, but the same results ingested again in another file (this campaign's
+            own export, which writes those means, say) look like this.
     """
 
     source: str
@@ -265,6 +266,13 @@ class Campaign:
         proposed = {seq for seq, _ in proposals.values()}
         t = now()
         with transaction(self.conn):
+            earlier = {
+                (r[0], r[1]): float(r[2])
+                for r in self.conn.execute(
+                    "SELECT sequence_id, objective, AVG(value) FROM measurements "
+                    "GROUP BY sequence_id, objective"
+                )
+            }
             cur = self.conn.execute(
                 "INSERT INTO sources (name, sha256, records, ingested_at) VALUES (?, ?, ?, ?)",
                 (name, digest, len(records), t),
@@ -285,13 +293,13 @@ class Campaign:
                 for obj in self.objective_names:
                     if obj not in measured:
                         continue
-                    (rep, same) = self.conn.execute(
-                        "SELECT COALESCE(MAX(replicate), 0) + 1, "
-                        "COALESCE(SUM(ABS(value - ?) <= ? AND source_id != ?), 0) "
-                        "FROM measurements WHERE sequence_id = ? AND objective = ?",
-                        (measured[obj], 1e-5 * abs(measured[obj]), source_id, seq_id, obj),
+                    (rep,) = self.conn.execute(
+                        "SELECT COALESCE(MAX(replicate), 0) + 1 FROM measurements "
+                        "WHERE sequence_id = ? AND objective = ?",
+                        (seq_id, obj),
                     ).fetchone()
-                    repeats &= same > 0
+                    mean = earlier.get((seq_id, obj))
+                    repeats &= mean is not None and _same(measured[obj], mean)
                     self.conn.execute(
                         "INSERT INTO measurements (sequence_id, record_id, record_no, objective, "
                         "value, replicate, source_id, measured_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -332,6 +340,11 @@ class Campaign:
                     f"{where}: id {rid} was proposed in round {rnd} as {short(pseq)}, but this "
                     f"record's sequence is {short(seq)}; expected the proposed sequence"
                 )
+
+
+def _same(value: float, mean: float) -> bool:
+    """``value`` equals ``mean`` to 6 significant digits (``export``'s precision, either way)."""
+    return abs(value - mean) <= 1e-5 * max(abs(value), abs(mean))
 
 
 def _fill_sequences(name: str, text: str, proposals: dict[str, str]) -> str:

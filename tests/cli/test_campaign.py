@@ -404,3 +404,14 @@ def test_ingesting_the_campaigns_own_export_warns_that_values_count_twice(
     mixed.write_text("\n".join(first[:2]) + "\n" + fresh.read_text().replace("23", "45"))
     res = cli("ingest", campaign, mixed)
     assert res.exit_code == 0 and "warning" not in res.stderr, res.stderr
+    # replicates within one file are not repeats of an earlier file
+    twice = write_fasta(tmp_path / "twice.fasta", [("n1", "binding=0.5", "AAAACCCC")] * 2)
+    res = cli("ingest", campaign, twice)
+    assert res.exit_code == 0 and "warning" not in res.stderr, res.stderr
+    # with replicates, the export writes each sequence's mean: re-ingesting it warns too
+    export2 = tmp_path / "export2.fasta"
+    assert cli("export", campaign, "--format", "fasta", "-o", export2).exit_code == 0
+    assert export2.read_text() != export.read_text()
+    res = cli("ingest", campaign, export2)
+    assert res.exit_code == 0, res.stderr
+    assert "warning: 61 of 61 measured records repeat" in res.stderr
