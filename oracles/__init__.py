@@ -23,6 +23,7 @@ from seqdesign.errors import ConfigError
 from seqdesign.oracles import amp as _amp
 from seqdesign.oracles import ehrlich as _ehrlich
 from seqdesign.oracles import rna_binding as _rna
+from seqdesign.oracles import rna_pair as _rna_pair
 from seqdesign.oracles.amp import AMPOracle
 from seqdesign.oracles.base import Oracle
 from seqdesign.oracles.ehrlich import EhrlichOracle
@@ -303,25 +304,23 @@ _register_ngrams()
 
 def _rna_pair_factory(length: int) -> Callable[[], Oracle]:
     def build() -> Oracle:
-        from seqdesign.oracles.rna_pair import RNAPairOracle
-
-        return RNAPairOracle(length)
+        return _rna_pair.RNAPairOracle(length)
 
     return build
 
 
 def _register_rna_pairs() -> None:
-    from seqdesign.oracles.rna_pair import SUBSTITUTIONS, VARIANTS
-
-    for length in sorted(VARIANTS):
+    for length in sorted(_rna_pair.VARIANTS):
         info = OracleInfo(
             name=f"rnapair-{length}",
             alphabet=RNA.name,
             min_len=length,
             max_len=length,
             objectives=("bind_target", "avoid_variant"),
-            source=f"{_rna.SOURCE}; needs {_rna.INSTALL_HINT}",
-            description=f"bind the {length}-nt RNA target, avoid its {SUBSTITUTIONS}-letter "
+            source="ViennaRNA duplexfold energies to a fixed random target and to a variant "
+            f"{_rna_pair.SUBSTITUTIONS} letters away (Lorenz et al. 2011), normalized; needs "
+            f"{_rna.INSTALL_HINT}",
+            description=f"bind the {length}-nt RNA target, avoid its {_rna_pair.SUBSTITUTIONS}-letter "
             "variant (allele-specific binding, reference point (0.5, 0.5))",
         )
         register(info, _rna_pair_factory(length))

@@ -3,8 +3,9 @@
 A probe or antisense design that must tell a target RNA from a variant (a SNP allele, a paralog)
 trades binding for specificity: the target's perfect partner still pairs with the variant
 through two mismatches. Both objectives use the ``rna-binding`` score (ViennaRNA duplex energy
-normalized by the perfect duplex's, :mod:`.rna_binding`: 1 for the target's reverse complement,
-a few designs pair a little more strongly, up to about 1.05) and are maximized:
+normalized by the perfect duplex's, :mod:`.rna_binding`: 1 for the target's reverse complement;
+a few designs pair a little more strongly, up to about 1.05, so ``avoid_variant`` can dip just
+below 0) and are maximized:
 
     bind_target(x)   = score(x, target)
     avoid_variant(x) = 1 - score(x, variant)
