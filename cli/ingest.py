@@ -34,7 +34,11 @@ def ingest_command(
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
-    """Add MEASUREMENTS to campaign DIR (every replicate kept, with its file, sha256 and time)."""
+    """Add MEASUREMENTS to campaign DIR (every replicate kept, with its file, sha256 and time).
+
+    The same file twice adds nothing. A file whose measured records mostly repeat the values
+    the campaign already holds (its own export, say) is added, with a warning.
+    """
     setup_logging(quiet, verbose)
     with errors_to_exit(verbose):
         from seqdesign.campaign import Campaign, CampaignLock
