@@ -176,7 +176,7 @@ def _non_dominated_by_blocks(y: np.ndarray, block: int = 256) -> np.ndarray:
         if len(front):
             alive = ~_dominated_by(front, b)
         b_idx, b = idx[alive], b[alive]
-        own = ~_dominated_by(b, b)
+        own = ~dominance_matrix(b).any(axis=0)
         keep[b_idx[own]] = True
         front = np.vstack([front, b[own]])
     return keep

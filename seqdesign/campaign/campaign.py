@@ -299,7 +299,8 @@ class Campaign:
                         (seq_id, obj),
                     ).fetchone()
                     mean = earlier.get((seq_id, obj))
-                    repeats &= mean is not None and _same(measured[obj], mean)
+                    # equal to 6 significant digits (export's precision), either way
+                    repeats &= mean is not None and math.isclose(measured[obj], mean, rel_tol=1e-5)
                     self.conn.execute(
                         "INSERT INTO measurements (sequence_id, record_id, record_no, objective, "
                         "value, replicate, source_id, measured_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -340,11 +341,6 @@ class Campaign:
                     f"{where}: id {rid} was proposed in round {rnd} as {short(pseq)}, but this "
                     f"record's sequence is {short(seq)}; expected the proposed sequence"
                 )
-
-
-def _same(value: float, mean: float) -> bool:
-    """``value`` equals ``mean`` to 6 significant digits (``export``'s precision, either way)."""
-    return abs(value - mean) <= 1e-5 * max(abs(value), abs(mean))
 
 
 def _fill_sequences(name: str, text: str, proposals: dict[str, str]) -> str:
