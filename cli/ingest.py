@@ -37,11 +37,13 @@ def ingest_command(
     """Add MEASUREMENTS to campaign DIR (every replicate kept, with its file, sha256 and time).
 
     The same file twice adds nothing. A file whose measured records mostly repeat the values
-    the campaign already holds (its own export, say) is added, with a warning.
+    the campaign already holds (its own export, say) is added, with a warning, as is a record
+    whose id an earlier file gave another sequence.
     """
     setup_logging(quiet, verbose)
     with errors_to_exit(verbose):
         from seqdesign.campaign import Campaign, CampaignLock
+        from seqdesign.io.records import short
 
         if measurements == "-":
             name, data = "<stdin>", sys.stdin.buffer.read()
@@ -75,6 +77,15 @@ def ingest_command(
                 "(to 6 significant digits) the values an earlier file gave the same sequence; "
                 "added as replicates. If these are the same results again (an export of this "
                 "campaign, a re-saved file), the campaign now counts them twice"
+            )
+        if report.id_clashes:
+            rid, first, seq = report.id_clashes[0]
+            more = len(report.id_clashes) - 1
+            _say(
+                f"{name}: warning: id {rid} names {short(seq)} here but {short(first)} in an "
+                "earlier record"
+                + (f" (and {more} more id(s) like it)" if more else "")
+                + "; both are kept, and export lists both under the id"
             )
         if report.unproposed:
             ids = ", ".join(report.unproposed[:5]) + (", ..." if len(report.unproposed) > 5 else "")

@@ -44,7 +44,11 @@ class IngestReport:
         new_sequences: sequences the campaign did not know before.
         matched: records whose sequence was proposed by a round of this campaign.
         unproposed: ids of measured records whose sequence no round proposed (flagged).
-        unmeasured: records with no value (known sequences, stored without a measurement).
+        unmeasured: records with no value (their sequences and ids are stored without a
+            measurement, so no round reuses the ids).
+        id_clashes: ``(id, earlier sequence, this sequence)`` for each record whose id (not a
+            proposal's) an earlier record, of this file or an earlier one, gave to another
+            sequence; both are stored, and ``export`` lists both under the id.
         ignored: columns (FASTA: header keys) of the file that are not objectives of the
             campaign, in file order: neither read nor stored.
         repeated: measured records each of whose values equals, to 6 significant digits (the
@@ -65,6 +69,7 @@ class IngestReport:
     unmeasured: int = 0
     ignored: list[str] = field(default_factory=list)
     repeated: int = 0
+    id_clashes: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class Campaign:
@@ -207,9 +212,11 @@ class Campaign:
         return [(rid, seq, {obj: float(v)}) for rid, seq, obj, v in rows]
 
     def record_ids(self) -> set[str]:
-        """Every id the campaign knows: its proposals' and its measurement records'."""
+        """Every id the campaign knows: its proposals', its measured records' and those of
+        records ingested without a value."""
         rows = self.conn.execute(
-            "SELECT id FROM proposals UNION SELECT record_id FROM measurements"
+            "SELECT id FROM proposals UNION SELECT record_id FROM measurements "
+            "UNION SELECT record_id FROM listed"
         ).fetchall()
         return {r[0] for r in rows}
 
@@ -278,12 +285,22 @@ class Campaign:
                 (name, digest, len(records), t),
             )
             source_id = cur.lastrowid
+            named = self._outside_ids()
             for no, (rid, seq, values) in enumerate(records, start=1):
                 seq_id, new = self._sequence_id(seq, t)
                 report.new_sequences += new
+                if rid not in proposals:
+                    first = named.setdefault(rid, seq)
+                    if first != seq:
+                        report.id_clashes.append((rid, first, seq))
                 measured = {k: v for k, v in values.items() if not math.isnan(v)}
                 if not measured:
                     report.unmeasured += 1
+                    self.conn.execute(
+                        "INSERT INTO listed (sequence_id, record_id, record_no, source_id) "
+                        "VALUES (?, ?, ?, ?)",
+                        (seq_id, rid, no, source_id),
+                    )
                     continue
                 if seq in proposed:
                     report.matched += 1
@@ -310,6 +327,21 @@ class Campaign:
                 report.repeated += repeats
         report.records = len(records)
         return report
+
+    def _outside_ids(self) -> dict[str, str]:
+        """Record id -> the sequence of its first record, for the ids of ingested records that
+        are not proposals' (measured or listed)."""
+        rows = self.conn.execute(
+            """
+            SELECT r.record_id, s.sequence FROM (
+                SELECT record_id, sequence_id, source_id, record_no FROM measurements
+                UNION ALL SELECT record_id, sequence_id, source_id, record_no FROM listed
+            ) r JOIN sequences s ON s.id = r.sequence_id
+            WHERE r.record_id NOT IN (SELECT id FROM proposals)
+            ORDER BY r.source_id DESC, r.record_no DESC
+            """
+        ).fetchall()
+        return {rid: seq for rid, seq in rows}  # the last row written wins: the first record
 
     def _sequence_id(self, seq: str, t: str) -> tuple[int, int]:
         """(row id, 1 if it was added now else 0) of ``seq`` in the sequences table."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from seqdesign.errors import InputError
 
 LEDGER_NAME = "ledger.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The version this seqdesign writes and reads."""
 
 _SCHEMA_V1 = """
@@ -91,8 +91,27 @@ def _v0_to_v1(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
+_LISTED_V2 = """
+CREATE TABLE listed (
+    sequence_id INTEGER NOT NULL REFERENCES sequences(id),
+    record_id TEXT NOT NULL,
+    record_no INTEGER NOT NULL,
+    source_id INTEGER NOT NULL REFERENCES sources(id),
+    PRIMARY KEY (source_id, record_no)
+)
+"""
+
+
+def _v1_to_v2(conn: sqlite3.Connection) -> None:
+    """Version 2 keeps the ids of records ingested without a value (table ``listed``), so no
+    round gives their ids to other sequences. Version 1 kept only their sequences, so a ledger
+    upgraded from it starts the table empty."""
+    conn.execute(_LISTED_V2)
+    conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+
+
 #: version -> the function that upgrades a ledger of that version by one
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _v0_to_v1}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _v0_to_v1, 1: _v1_to_v2}
 
 
 def now() -> str:

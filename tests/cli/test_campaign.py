@@ -371,6 +371,48 @@ def test_round_ids_skip_ids_that_outside_records_already_use(
     assert res.exit_code == 0, res.stderr
 
 
+def test_round_ids_skip_ids_of_outside_records_listed_without_a_value(
+    tmp_path, cli, campaign, read_fasta, write_fasta
+):
+    """sd_r1_0002 was listed without a value (a failed assay): no round gives its id away."""
+    outside = write_fasta(
+        tmp_path / "standalone.fasta",
+        [("sd_r1_0001", "binding=0.5", "ACGTACGA"), ("sd_r1_0002", "binding=NA", "ACGTACGC")],
+    )
+    res = cli("ingest", campaign, outside)
+    assert res.exit_code == 0, res.stderr
+    assert "1 without a value" in res.stderr
+    res = cli("round", campaign, "-n", 3, *FAST, "-q")
+    assert res.exit_code == 0, res.stderr
+    got = read_fasta(campaign / "rounds" / "round_001.fasta")
+    assert [i for i, _, _ in got] == ["sd_r1_0003", "sd_r1_0004", "sd_r1_0005"]
+    assert "ACGTACGC" not in {q for _, _, q in got}  # known, so never proposed either
+
+
+def test_an_outside_id_given_to_another_sequence_is_kept_with_a_warning(
+    tmp_path, cli, campaign, write_fasta
+):
+    first = write_fasta(tmp_path / "a.fasta", [("well_A1", "binding=0.5", "ACGTACGA")])
+    assert cli("ingest", campaign, first).exit_code == 0
+    second = write_fasta(
+        tmp_path / "b.fasta",
+        [("well_A1", "binding=0.7", "TTGTACGA"), ("well_A2", "binding=0.1", "ACGTACGA")],
+    )
+    res = cli("ingest", campaign, second)
+    assert res.exit_code == 0, res.stderr
+    assert (
+        "b.fasta: warning: id well_A1 names TTGTACGA here but ACGTACGA in an earlier record; "
+        "both are kept, and export lists both under the id"
+    ) in res.stderr
+    res = cli("export", campaign, "--format", "csv", "-o", "-")
+    rows = [r.split(",")[:2] for r in res.stdout.strip().splitlines()[1:]]
+    assert sorted(q for i, q in rows if i == "well_A1") == ["ACGTACGA", "TTGTACGA"]
+    # the same id for the same sequence again (a replicate) is no clash
+    third = write_fasta(tmp_path / "c.fasta", [("well_A1", "binding=0.6", "ACGTACGA")])
+    res = cli("ingest", campaign, third)
+    assert res.exit_code == 0 and "warning" not in res.stderr, res.stderr
+
+
 def test_a_standalone_round_never_reuses_an_input_id(tmp_path, cli, tf_fasta, read_fasta):
     """An explicit --round whose ids the input already holds (one on a replicate)."""
     src = tmp_path / "in.fasta"

@@ -31,10 +31,10 @@ def count(c: Campaign, table: str) -> int:
 # ----------------------------------------------------------------------------- schema
 def test_create_sets_schema_wal_and_settings(tmp_path):
     c = make(tmp_path, objectives=("a", "b:min"))
-    assert schema_version(c.conn) == SCHEMA_VERSION == 1
+    assert schema_version(c.conn) == SCHEMA_VERSION == 2
     assert c.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     meta = dict(c.conn.execute("SELECT key, value FROM meta").fetchall())
-    assert meta["schema_version"] == "1"
+    assert meta["schema_version"] == "2"
     assert json.loads(meta["settings"])["objective"] == ["a:max", "b:min"]
     c.close()
     again = Campaign.open(c.root)
@@ -50,9 +50,42 @@ def test_an_empty_v0_database_is_upgraded_only_on_create(tmp_path):
     with pytest.raises(InputError, match="empty ledger"):
         connect(path)
     conn = connect(path, create=True)
-    assert schema_version(conn) == 1
+    assert schema_version(conn) == 2
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"meta", "sequences", "measurements", "sources", "rounds", "proposals"} <= tables
+    assert "listed" in tables
+
+
+def test_a_version_1_ledger_is_upgraded_keeping_its_data(tmp_path):
+    """A ledger as seqdesign wrote it before version 2 (no ids of unmeasured records)."""
+    root = tmp_path / "old"
+    root.mkdir()
+    raw = sqlite3.connect(root / LEDGER_NAME)
+    ledger_mod._v0_to_v1(raw)
+    settings = init_settings("dna", ["binding"], 0, length=4)
+    raw.executemany(
+        "INSERT INTO meta (key, value) VALUES (?, ?)",
+        [("settings", json.dumps(settings)), ("schema_version", "1")],
+    )
+    raw.execute("INSERT INTO sequences (sequence, added_at) VALUES ('ACGT', 't'), ('TTTT', 't')")
+    raw.execute(
+        "INSERT INTO sources (name, sha256, records, ingested_at) VALUES ('a', 'x', 2, 't')"
+    )
+    raw.execute(
+        "INSERT INTO measurements (sequence_id, record_id, record_no, objective, value, "
+        "replicate, source_id, measured_at) VALUES (1, 'r1', 1, 'binding', 1.5, 1, 1, 't')"
+    )
+    raw.execute("PRAGMA user_version = 1")
+    raw.commit()
+    raw.close()
+    with Campaign.open(root) as c:
+        assert schema_version(c.conn) == 2
+        assert dict(c.conn.execute("SELECT key, value FROM meta"))["schema_version"] == "2"
+        assert c.measured_records() == [("r1", "ACGT", {"binding": 1.5})]
+        assert c.known_sequences() == {"ACGT", "TTTT"}
+        assert c.record_ids() == {"r1"}  # version 1 did not keep TTTT's id
+        c.ingest("b.csv", b"id,sequence,binding\nr2,GGGG,\n")
+        assert c.record_ids() == {"r1", "r2"}
 
 
 def test_migrations_run_in_order_and_roll_back_on_failure(tmp_path, monkeypatch):
@@ -65,24 +98,24 @@ def test_migrations_run_in_order_and_roll_back_on_failure(tmp_path, monkeypatch)
         conn.execute("ALTER TABLE sequences ADD COLUMN note TEXT")
         raise RuntimeError("migration bug")
 
-    monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(ledger_mod.MIGRATIONS, 1, broken)
+    monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", 3)
+    monkeypatch.setitem(ledger_mod.MIGRATIONS, 2, broken)
     with pytest.raises(RuntimeError, match="migration bug"):
         connect(path)
     raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == 1  # rolled back as a whole
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == 2  # rolled back as a whole
     assert "note" not in [r[1] for r in raw.execute("PRAGMA table_info(sequences)")]
     raw.close()
 
-    def v1_to_v2(conn):
+    def v2_to_v3(conn):
         conn.execute("ALTER TABLE sequences ADD COLUMN note TEXT")
-        conn.execute("UPDATE sequences SET note = 'from v1'")
+        conn.execute("UPDATE sequences SET note = 'from v2'")
 
-    monkeypatch.setitem(ledger_mod.MIGRATIONS, 1, v1_to_v2)
+    monkeypatch.setitem(ledger_mod.MIGRATIONS, 2, v2_to_v3)
     conn = connect(path)
-    assert schema_version(conn) == 2
+    assert schema_version(conn) == 3
     rows = conn.execute("SELECT sequence, note FROM sequences").fetchall()
-    assert [tuple(r) for r in rows] == [("ACGT", "from v1")]
+    assert [tuple(r) for r in rows] == [("ACGT", "from v2")]
     conn.close()
 
 
@@ -90,11 +123,11 @@ def test_a_missing_migration_or_a_newer_ledger_is_refused(tmp_path, monkeypatch)
     c = make(tmp_path)
     c.close()
     path = c.root / LEDGER_NAME
-    monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", 3)
-    with pytest.raises(InputError, match="no upgrade path from ledger schema version 1"):
+    monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", 4)
+    with pytest.raises(InputError, match="no upgrade path from ledger schema version 2"):
         connect(path)
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 1
-    monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", 1)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2
+    monkeypatch.setattr(ledger_mod, "SCHEMA_VERSION", 2)
     raw = sqlite3.connect(path)
     raw.execute("PRAGMA user_version = 7")
     raw.close()
@@ -137,6 +170,12 @@ def test_ingest_keeps_replicates_with_provenance_and_detects_the_same_file(tmp_p
         ("GGGG", "d", 2.0, 1, "lab1.csv", sha),
     ]
     assert "TTTT" in c.known_sequences()  # known, unmeasured
+    listed = c.conn.execute(
+        "SELECT s.sequence, l.record_id, l.record_no FROM listed l "
+        "JOIN sequences s ON s.id = l.sequence_id"
+    ).fetchall()
+    assert [tuple(r) for r in listed] == [("TTTT", "c", 3)]
+    assert c.record_ids() == {"a", "b", "c", "d"} and rep.id_clashes == []
     again = c.ingest("renamed.csv", data)
     assert again.duplicate_of is not None and again.duplicate_of[0] == "lab1.csv"
     assert count(c, "measurements") == 3 and count(c, "sources") == 1
@@ -191,6 +230,16 @@ def test_columns_that_are_not_objectives_are_ignored_and_reported(tmp_path):
     assert rep.ignored == ["operator", "date"] and rep.measurements == 1
     # every objective read: nothing ignored
     assert c.ingest("full.tsv", b"sequence\tbinding\tstability\nGGGG\t1\t2\n").ignored == []
+
+
+def test_ids_given_to_another_sequence_are_reported_per_record(tmp_path):
+    c = make(tmp_path)
+    c.ingest("one.csv", b"id,sequence,binding\na,ACGT,1\nb,TTTT,\n")
+    rep = c.ingest("two.csv", b"id,sequence,binding\na,ACGT,2\nb,GGGG,1\nx,AAAA,1\n")
+    assert rep.id_clashes == [("b", "TTTT", "GGGG")]  # b was listed (no value) as TTTT
+    rep = c.ingest("three.csv", b"id,sequence,binding\nx,AAAT,\na,CCCC,3\n")
+    assert rep.id_clashes == [("x", "AAAA", "AAAT"), ("a", "ACGT", "CCCC")]
+    assert count(c, "measurements") == 5 and count(c, "listed") == 2  # everything kept
 
 
 def test_proposal_ids_are_matched_to_their_sequences(tmp_path):
