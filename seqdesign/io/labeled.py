@@ -57,8 +57,11 @@ def decode(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        bad = data[e.start : e.end].hex(" ")
         raise InputError(
-            f"{name}: not UTF-8 text (byte {e.start}); expected FASTA, CSV or TSV text"
+            f"{name}: line {line}: not UTF-8 text (byte {e.start}: {bad}, Latin-1 or Windows "
+            "text?); expected UTF-8 FASTA, CSV or TSV text (save it as CSV UTF-8)"
         ) from None
 
 
@@ -194,6 +197,7 @@ def _fasta_records(
         rid = check_id(parts[0], f"{name}: record {i}")
         where = f"{name}: record {i} ({short(rid)})"
         values: dict[str, float] = {}
+        _check_spacing(where, parts[1:])
         for token in parts[1:]:
             if "=" not in token:
                 continue  # free text in the description
@@ -225,6 +229,34 @@ def _fasta_records(
     return records, [k for k in labels if k not in objectives]
 
 
+def _check_spacing(where: str, tokens: list[str]) -> None:
+    """``key = 0.5``, ``key =0.5`` and ``key= 0.5`` (a space, or a non-breaking space pasted from
+    a spreadsheet) would read as free text and an empty value: the number would be lost."""
+
+    def number(t: str) -> bool:
+        try:
+            float(t)
+        except ValueError:
+            return False
+        return True
+
+    for i, token in enumerate(tokens):
+        before = tokens[i - 1] if i > 0 else ""
+        after = tokens[i + 1] if i + 1 < len(tokens) else ""
+        key = val = ""
+        if token == "=" and before and "=" not in before and number(after):
+            key, val = before, after
+        elif token.startswith("=") and before and "=" not in before and number(token[1:]):
+            key, val = before, token[1:]
+        elif token.endswith("=") and token.count("=") == 1 and len(token) > 1 and number(after):
+            key, val = token[:-1], after
+        if key:
+            raise InputError(
+                f"{where}: a space splits {short(key, 20)!r} from its value {short(val, 20)}; "
+                f"expected {short(key, 20)}={short(val, 20)} (no space around '=')"
+            )
+
+
 def _table_records(
     name: str, text: str, sep: str, objectives: list[str] | None, partial: bool
 ) -> tuple[list[Record], list[str]]:
@@ -234,9 +266,11 @@ def _table_records(
     line number and lets a row with the wrong number of fields be an error (pandas pads or
     shifts such rows silently).
     """
-    reader = csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True)
+    reader = csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True, strict=True)
+    start = 1  # the line the row being read starts on
     try:
         header = next(reader, [])
+        start = reader.line_num + 1
         cols = [c.strip() for c in header]
         lower = [c.lower() for c in cols]
         if "sequence" not in lower:
@@ -273,9 +307,10 @@ def _table_records(
         hint = _NOT_OBJECTIVE if objectives is None else ""
         records: list[Record] = []
         for row in reader:
-            line = reader.line_num
+            line, start = start, reader.line_num + 1
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # blank line
+            _check_one_row(name, line, row, sep)
             if len(row) != len(cols):
                 raise InputError(
                     f"{name}: line {line}: {len(row)} fields; expected {len(cols)} like the header"
@@ -292,8 +327,34 @@ def _table_records(
             }
             records.append((rid, clean_sequence(row[seq_col], where), values))
     except csv.Error as e:
-        raise InputError(f"{name}: line {reader.line_num}: malformed table: {e}") from None
+        raise InputError(
+            f"{name}: line {start}: malformed table: {describe_csv_error(e)}"
+        ) from None
     return records, ignored
+
+
+def describe_csv_error(e: csv.Error) -> str:
+    """The csv module's error in a lab's words (both usually mean a stray quote)."""
+    msg = str(e)
+    if "unexpected end of data" in msg:
+        return 'a quoted field starting on this line is never closed; expected a closing "'
+    if "expected after" in msg:
+        return f'{msg} (a closing quote must end its field); expected "text" or text without quotes'
+    return msg
+
+
+def _check_one_row(name: str, line: int, row: list[str], sep: str) -> None:
+    """A quoted field may hold a line break (a multi-line note) but not lines that look like
+    rows (holding the separator): those are records an unclosed quote swallowed."""
+    for field in row:
+        if "\n" in field or "\r" in field:
+            rest = field.splitlines()[1:]
+            if any(sep in piece for piece in rest):
+                raise InputError(
+                    f"{name}: line {line}: a quoted field runs over {len(rest)} more line(s) "
+                    "that look like rows (an unclosed quote?); expected each quote closed on "
+                    "its line"
+                )
 
 
 def _check_unique(name: str, cols: list[str], read: Iterable[int]) -> None:

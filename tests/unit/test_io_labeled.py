@@ -341,13 +341,43 @@ def test_a_text_column_without_objectives_suggests_naming_them():
             "id,sequence,y\na,ACGT,1\na,ACGA,2\n",
             r"f.csv: record 2: id 'a' is used for two",
         ),
-        ("f.csv", 'sequence,y\n"ACGT,1\nACGA,2\n', r"f.csv: line \d+: 1 fields; expected 2"),
+        (
+            "f.csv",
+            'sequence,y\n"ACGT,1\nACGA,2\n',
+            "f.csv: line 2: malformed table: a quoted field starting on this line is never closed",
+        ),
+        (  # an unclosed quote swallows rows until a later quote closes it
+            "f.csv",
+            'sequence,y,note\nACGT,1,0\nACGA,2,"5\nACGC,3,0\nACCC,4,"\n',
+            r"f.csv: line 3: a quoted field runs over 2 more line\(s\) that look like rows",
+        ),
+        (
+            "f.csv",
+            'sequence,y,note\nACGT,1,0\nACGA,2,"0" then\n',
+            r"f.csv: line 3: malformed table: ',' expected after '\"' \(a closing quote",
+        ),
+        ("f.fasta", ">a y = 1\nACGT\n", r"f.fasta: record 1 \(a\): a space splits 'y' from its"),
+        ("f.fasta", ">a y =1\nACGT\n", r"f.fasta: record 1 \(a\): a space splits 'y' from its"),
+        ("f.fasta", ">a y=\u00a01.5\nACGT\n", r"expected y=1.5 \(no space around '='\)"),
         ("f.tsv", "sequence\ty\nACGT\t1\nACGA\t1\t2\n", r"f.tsv: line 3: 3 fields; expected 2"),
     ],
 )
 def test_malformed_input_raises_input_error_naming_file_and_record(name, text, pattern):
     with pytest.raises(InputError, match=pattern):
         read_labeled(name, text=text)
+
+
+def test_multi_line_notes_and_equals_signs_in_free_text_are_read():
+    """A quoted note over two lines (a line break typed in a spreadsheet cell) and '=' in a
+    FASTA description's free text are not the mistakes the checks above catch."""
+    ds, _ = read_labeled(
+        "f.csv", text='sequence,y,note\nACGT,1,"line one\nline two"\nACGA,2,ok\n', objectives=["y"]
+    )
+    assert ds.sequences == ["ACGT", "ACGA"] and list(ds.labels[:, 0]) == [1.0, 2.0]
+    ds, _ = read_labeled(
+        "f.fasta", text=">a y=1 note = fine, ratio = high\nACGT\n>b y=\nACGA\n", objectives=["y"]
+    )
+    assert ds.sequences == ["ACGT", "ACGA"] and ds.labels[0, 0] == 1.0
 
 
 def test_huge_fasta_header_is_rejected():
@@ -368,7 +398,7 @@ def test_read_text_missing_binary_and_non_utf8(tmp_path):
     with pytest.raises(InputError, match="bin.fasta: looks binary"):
         read_text(tmp_path / "bin.fasta")
     (tmp_path / "latin.fasta").write_bytes(b">a y=1\nACGT\xe9\n")
-    with pytest.raises(InputError, match="latin.fasta: not UTF-8"):
+    with pytest.raises(InputError, match=r"latin.fasta: line 2: not UTF-8 text \(byte 11: e9,"):
         read_text(tmp_path / "latin.fasta")
     with pytest.raises(InputError, match="cannot read"):
         read_text(tmp_path)  # a folder
