@@ -85,7 +85,7 @@ def ingest_command(
                 f"{name}: warning: id {rid} names {short(seq)} here but {short(first)} in an "
                 "earlier record"
                 + (f" (and {more} more id(s) like it)" if more else "")
-                + "; both are kept, and export lists both under the id"
+                + f"; both are kept, and exports give the later sequence a suffixed id ({rid}_2)"
             )
         if report.unproposed:
             ids = ", ".join(report.unproposed[:5]) + (", ..." if len(report.unproposed) > 5 else "")

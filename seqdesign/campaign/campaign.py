@@ -25,7 +25,7 @@ from seqdesign.alphabet import Alphabet, get_alphabet
 from seqdesign.campaign.ledger import LEDGER_NAME, SCHEMA_VERSION, connect, now, transaction
 from seqdesign.campaign.settings import split_objective
 from seqdesign.errors import ConfigError, InputError
-from seqdesign.io.labeled import decode, read_measurements, sniff_format
+from seqdesign.io.labeled import decode, describe_csv_error, read_measurements, sniff_format
 from seqdesign.io.records import short
 
 ROUNDS_DIR = "rounds"
@@ -102,6 +102,12 @@ class Campaign:
             conn.close()
             if has:
                 raise ConfigError(f"{root} already holds a campaign ({path}); choose a new folder")
+        rounds = sorted((root / ROUNDS_DIR).glob("round_*")) if (root / ROUNDS_DIR).is_dir() else []
+        if rounds:
+            raise ConfigError(
+                f"{root} holds round files of an earlier campaign ({rounds[0]}) but no ledger "
+                "with its data; choose a new folder (or restore that campaign's ledger.sqlite)"
+            )
         conn = connect(path, create=True)
         with transaction(conn):
             conn.execute("DELETE FROM meta")
@@ -130,7 +136,13 @@ class Campaign:
         if not root.is_dir():
             raise InputError(f"campaign {root}: is a file; expected a campaign folder")
         path = root / LEDGER_NAME
-        if not path.exists() or path.stat().st_size == 0:
+        if path.exists() and path.stat().st_size == 0:
+            raise InputError(
+                f"{path}: empty file (0 bytes): the campaign's ledger is lost or init did not "
+                f"finish; restore it from a backup, or run seqdesign init {root} if nothing was "
+                "ingested yet"
+            )
+        if not path.exists():
             raise InputError(
                 f"{root} is not a seqdesign campaign (no {LEDGER_NAME}); create one with "
                 f"seqdesign init {root}"
@@ -382,11 +394,16 @@ def _fill_sequences(name: str, text: str, proposals: dict[str, str]) -> str:
         return text
     sep = "\t" if fmt == "tsv" else ","
     # read as read_measurements reads it, so quoted free text (a, "b, c") keeps its fields
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=sep, skipinitialspace=True)
+    reader = csv.reader(
+        io.StringIO(text.lstrip("\ufeff")), delimiter=sep, skipinitialspace=True, strict=True
+    )
+    rows: list[list[str]] = []
     try:
-        rows = list(reader)
+        for row in reader:
+            rows.append(row)
     except csv.Error as e:
-        raise InputError(f"{name}: line {reader.line_num}: malformed table: {e}") from None
+        line = reader.line_num if not rows else _line_after(text, rows)
+        raise InputError(f"{name}: line {line}: malformed table: {describe_csv_error(e)}") from None
     if not rows:
         return text
     lower = [c.strip().lower() for c in rows[0]]
@@ -409,3 +426,8 @@ def _fill_sequences(name: str, text: str, proposals: dict[str, str]) -> str:
             )
         writer.writerow([proposals[rid], *row])
     return out.getvalue()
+
+
+def _line_after(text: str, rows: list[list[str]]) -> int:
+    """The line on which the row after ``rows`` (read from the start of ``text``) starts."""
+    return 1 + len(rows) + sum(f.count("\n") for row in rows for f in row)

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 
 from seqdesign.campaign.campaign import Campaign
-from seqdesign.campaign.status import sequence_table
+from seqdesign.campaign.status import sequence_ids, sequence_table
 from seqdesign.errors import ConfigError
 from seqdesign.io.output import write_fasta_records
 
@@ -58,10 +58,12 @@ MEASUREMENT_COLUMNS = [
 
 
 def measurements_table(campaign: Campaign) -> pd.DataFrame:
-    """One row per measurement, in ingest order, with :data:`MEASUREMENT_COLUMNS`."""
+    """One row per measurement, in ingest order, with :data:`MEASUREMENT_COLUMNS`: ``id`` is
+    the sequence's (:func:`sequence_ids`), ``record_id`` the id its file gave it."""
+    ids = sequence_ids(campaign)
     rows = campaign.conn.execute(
         """
-        SELECT COALESCE(p.id, m.record_id), s.sequence, m.objective, m.value, m.replicate,
+        SELECT m.sequence_id, s.sequence, m.objective, m.value, m.replicate,
                COALESCE(p.round, 0), m.record_id, src.name, src.sha256, m.measured_at
         FROM measurements m
         JOIN sequences s ON s.id = m.sequence_id
@@ -70,7 +72,7 @@ def measurements_table(campaign: Campaign) -> pd.DataFrame:
         ORDER BY m.id
         """
     ).fetchall()
-    return pd.DataFrame([tuple(r) for r in rows], columns=MEASUREMENT_COLUMNS)
+    return pd.DataFrame([(ids[r[0]], *tuple(r)[1:]) for r in rows], columns=MEASUREMENT_COLUMNS)
 
 
 def measurements_csv(campaign: Campaign) -> str:

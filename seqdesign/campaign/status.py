@@ -15,10 +15,48 @@ from seqdesign.moacquisition import EHVI_REF_MARGIN, MultiObjectiveAcquisition
 from seqdesign.multiobjective import hypervolume, non_dominated
 
 
+def sequence_ids(campaign: Campaign) -> dict[int, str]:
+    """Sequence row id -> one id per sequence, unique in the campaign: the proposal's id, else
+    the id of its first record (measured, else listed without a value), else ``seq<N>``.
+
+    Two outside files may give one id to different sequences (ingest warns): the sequence
+    that came later gets ``<id>_2`` (``_3``, ...; the first free), so that exports stay valid
+    input, whose ids are unique per sequence.
+    """
+    rows = campaign.conn.execute(
+        """
+        SELECT s.id AS sid, p.id AS pid,
+               COALESCE(
+                   (SELECT m.record_id FROM measurements m WHERE m.sequence_id = s.id
+                    ORDER BY m.id LIMIT 1),
+                   (SELECT l.record_id FROM listed l WHERE l.sequence_id = s.id
+                    ORDER BY l.source_id, l.record_no LIMIT 1)
+               ) AS rid
+        FROM sequences s LEFT JOIN proposals p ON p.sequence_id = s.id
+        ORDER BY s.id
+        """
+    ).fetchall()
+    wanted = {r["sid"]: r["pid"] or r["rid"] or f"seq{r['sid']}" for r in rows}
+    taken = {r["pid"] for r in rows if r["pid"]}  # proposal ids are unique: they keep theirs
+    every = set(wanted.values())
+    out: dict[int, str] = {}
+    for r in rows:
+        rid = wanted[r["sid"]]
+        if not r["pid"]:
+            if rid in taken:
+                k = 2
+                while f"{rid}_{k}" in taken or f"{rid}_{k}" in every:
+                    k += 1
+                rid = f"{rid}_{k}"
+            taken.add(rid)
+        out[r["sid"]] = rid
+    return out
+
+
 def sequence_table(campaign: Campaign) -> pd.DataFrame:
     """One row per sequence the campaign knows.
 
-    Columns: ``id`` (the proposal id, else the first record id), ``sequence``, ``round`` (0 when
+    Columns: ``id`` (:func:`sequence_ids`), ``sequence``, ``round`` (0 when
     no round proposed it), ``rank``, ``proxy_mean``, ``proxy_std``, ``acquisition``, then per
     objective ``<name>`` (mean of the replicates, NaN when not measured), ``<name>_n`` (replicates)
     and ``pred_<name>`` (the proxy's prediction when a round proposed it).
@@ -26,10 +64,8 @@ def sequence_table(campaign: Campaign) -> pd.DataFrame:
     objectives = campaign.objective_names
     rows = campaign.conn.execute(
         """
-        SELECT s.id AS sid, s.sequence, p.round, p.rank, p.id AS pid, p.proxy_mean,
-               p.proxy_std, p.acquisition, p.predictions,
-               (SELECT m.record_id FROM measurements m WHERE m.sequence_id = s.id
-                ORDER BY m.id LIMIT 1) AS rid
+        SELECT s.id AS sid, s.sequence, p.round, p.rank, p.proxy_mean,
+               p.proxy_std, p.acquisition, p.predictions
         FROM sequences s LEFT JOIN proposals p ON p.sequence_id = s.id
         ORDER BY s.id
         """
@@ -39,11 +75,12 @@ def sequence_table(campaign: Campaign) -> pd.DataFrame:
         "GROUP BY sequence_id, objective"
     ).fetchall()
     means = {(sid, obj): (mean, count) for sid, obj, mean, count in values}
+    ids = sequence_ids(campaign)
     out = []
     for r in rows:
         preds = json.loads(r["predictions"]) if r["predictions"] else {}
         row: dict[str, Any] = {
-            "id": r["pid"] or r["rid"] or f"seq{r['sid']}",
+            "id": ids[r["sid"]],
             "sequence": r["sequence"],
             "round": int(r["round"] or 0),
             "rank": int(r["rank"] or 0),

@@ -268,8 +268,9 @@ def test_report_of_two_objectives_draws_the_pareto_front(tmp_path, cli, assert_u
     src = tmp_path / "m.csv"
     src.write_text("id,sequence,a,b\n" + "\n".join(rows) + "\n")
     assert cli("ingest", root, src).exit_code == 0
-    res = cli("status", root)
+    res = cli("status", root, "-q")
     assert res.exit_code == 0 and "front_size" in res.stdout and "hypervolume" in res.stdout
+    assert "0 rounds, " in res.stdout and "(80 measurements from 1 file);" in res.stdout
     out = tmp_path / "rep"
     res = cli("report", root, "-o", out)
     assert res.exit_code == 0, res.stderr
@@ -390,7 +391,7 @@ def test_round_ids_skip_ids_of_outside_records_listed_without_a_value(
 
 
 def test_an_outside_id_given_to_another_sequence_is_kept_with_a_warning(
-    tmp_path, cli, campaign, write_fasta
+    tmp_path, cli, campaign, write_fasta, read_fasta
 ):
     first = write_fasta(tmp_path / "a.fasta", [("well_A1", "binding=0.5", "ACGTACGA")])
     assert cli("ingest", campaign, first).exit_code == 0
@@ -402,11 +403,24 @@ def test_an_outside_id_given_to_another_sequence_is_kept_with_a_warning(
     assert res.exit_code == 0, res.stderr
     assert (
         "b.fasta: warning: id well_A1 names TTGTACGA here but ACGTACGA in an earlier record; "
-        "both are kept, and export lists both under the id"
+        "both are kept, and exports give the later sequence a suffixed id (well_A1_2)"
     ) in res.stderr
     res = cli("export", campaign, "--format", "csv", "-o", "-")
-    rows = [r.split(",")[:2] for r in res.stdout.strip().splitlines()[1:]]
-    assert sorted(q for i, q in rows if i == "well_A1") == ["ACGTACGA", "TTGTACGA"]
+    header, *lines = res.stdout.strip().splitlines()
+    col = header.split(",").index("record_id")
+    rows = {(r.split(",")[0], r.split(",")[1], r.split(",")[col]) for r in lines}
+    assert {r for r in rows if r[2] == "well_A1"} == {
+        ("well_A1", "ACGTACGA", "well_A1"),
+        ("well_A1_2", "TTGTACGA", "well_A1"),
+    }
+    # the FASTA export stays valid input: one id per sequence
+    res = cli("export", campaign, "-o", tmp_path / "all.fasta")
+    assert res.exit_code == 0, res.stderr
+    got = {i: q for i, _, q in read_fasta(tmp_path / "all.fasta")}
+    assert got["well_A1"] == "ACGTACGA" and got["well_A1_2"] == "TTGTACGA"
+    out = tmp_path / "again.fasta"
+    res = cli("round", tmp_path / "all.fasta", "-o", out, "-n", 2, *FAST, "-q")
+    assert res.exit_code == 0, res.stderr
     # the same id for the same sequence again (a replicate) is no clash
     third = write_fasta(tmp_path / "c.fasta", [("well_A1", "binding=0.6", "ACGTACGA")])
     res = cli("ingest", campaign, third)

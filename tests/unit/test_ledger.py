@@ -135,6 +135,18 @@ def test_a_missing_migration_or_a_newer_ledger_is_refused(tmp_path, monkeypatch)
         connect(path)
 
 
+def test_an_emptied_ledger_is_named_and_its_round_files_are_not_overwritten(tmp_path):
+    c = make(tmp_path)
+    c.round_path(1, ".fasta").write_text(">sd_r1_0001\nACGT\n")
+    c.close()
+    (c.root / LEDGER_NAME).write_bytes(b"")  # lost: a full disk, a bad copy
+    with pytest.raises(InputError, match=r"ledger.sqlite: empty file \(0 bytes\)"):
+        Campaign.open(c.root)
+    with pytest.raises(ConfigError, match="holds round files of an earlier campaign"):
+        Campaign.create(c.root, init_settings("dna", ["binding"], 0, length=4))
+    assert c.round_path(1, ".fasta").read_text() == ">sd_r1_0001\nACGT\n"
+
+
 def test_foreign_and_damaged_databases_are_refused(tmp_path):
     foreign = tmp_path / "foreign.sqlite"
     raw = sqlite3.connect(foreign)
