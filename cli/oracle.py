@@ -21,7 +21,8 @@ def oracle_command(
         typer.Option(
             "-o",
             "--output",
-            help="Labeled output; its suffix (.fasta/.csv/.tsv) picks the format ('-': FASTA on stdout).",
+            help="Labeled output: a table for .csv/.tsv, FASTA for any other name ('-': FASTA on "
+            "stdout).",
         ),
     ] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the oracles and exit.")] = False,

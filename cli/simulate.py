@@ -118,6 +118,7 @@ def simulate_command(
         import numpy as np
 
         from seqdesign.config import check_seed, load_toml, to_toml
+        from seqdesign.errors import ConfigError
         from seqdesign.io import atomic_write_text, fresh_folder, write_fasta_records
         from seqdesign.loop import resolve_generator, simulate
         from seqdesign.oracles import get_oracle
@@ -150,6 +151,12 @@ def simulate_command(
         space = SequenceSpace(orc.space.alphabet, orc.space.min_len, orc.space.max_len, constraints)
         # a wrong combination fails before work
         generator_name = resolve_generator(settings, orc.n_objectives, space)
+        if init + rounds * n > space.size():
+            raise ConfigError(
+                f"--init {init} + --rounds {rounds} x -n {n} = {init + rounds * n} distinct "
+                f"sequences, but the space of {orc.name} holds "
+                f"{'at most ' if space.rules.filters else ''}{space.size()}; ask for fewer"
+            )
         ref = orc.reference_point() if orc.n_objectives > 1 else None
         with fresh_folder(out_dir):  # a failure or Ctrl-C leaves it as it was found
             atomic_write_text(

@@ -6,12 +6,12 @@ import math
 import sys
 from typing import Any
 
-from seqdesign.cli.common import CampaignDir, Verbose, errors_to_exit, setup_logging
+from seqdesign.cli.common import CampaignDir, Quiet, Verbose, errors_to_exit, setup_logging
 
 
-def status_command(directory: CampaignDir, verbose: Verbose = False) -> None:
+def status_command(directory: CampaignDir, quiet: Quiet = False, verbose: Verbose = False) -> None:
     """Show campaign DIR as a table on stdout: rounds, proposed and measured counts, best so far."""
-    setup_logging(False, verbose)
+    setup_logging(quiet, verbose)
     with errors_to_exit(verbose):
         from rich.console import Console
 
@@ -62,10 +62,15 @@ def status_lines(status: Any) -> list[str]:
     length = "from the data" if lo is None and hi is None else f"{lo or 1}-{hi or 'any'}"
     lines = [
         f"alphabet {t['alphabet']}, length {length}, objectives {', '.join(t['objectives'])}",
-        f"{t['rounds']} rounds, {t['sequences']} sequences, {t['measured_sequences']} measured "
-        f"({t['measurements']} measurements from {t['files']} files); "
+        f"{_count(t['rounds'], 'round')}, {_count(t['sequences'], 'sequence')}, "
+        f"{t['measured_sequences']} measured ({_count(t['measurements'], 'measurement')} from "
+        f"{_count(t['files'], 'file')}); "
         f"{t['measured_not_proposed']} measured but never proposed",
     ]
     for name, (value, rid, seq) in t["best"].items():
         lines.append(f"best {name}: {value:.4g} ({rid} {seq})")
     return lines
+
+
+def _count(k: int, noun: str) -> str:
+    return f"{k} {noun}{'' if k == 1 else 's'}"

@@ -157,6 +157,18 @@ def test_round_options_out_of_range_are_user_errors(
     assert_user_error(cli(*args), out, mention)
 
 
+def test_simulate_asking_for_more_than_the_space_is_refused_before_work(
+    tmp_path, cli, assert_user_error
+):
+    out = tmp_path / "sim"
+    res = cli("simulate", "--oracle", "tfbind8", "--rounds", 2, "-n", 40000, "--init", 10,
+              "--out-dir", out)  # fmt: skip
+    assert_user_error(
+        res, None, "--init 10 + --rounds 2 x -n 40000 = 80010 distinct sequences, but the space"
+    )
+    assert "holds 65536; ask for fewer" in res.stderr and not out.exists()
+
+
 def test_simulate_leaves_no_folder_when_a_round_fails(tmp_path, cli, small_config, monkeypatch):
     import seqdesign.loop
     from seqdesign.errors import TrainingError
