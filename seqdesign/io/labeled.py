@@ -310,7 +310,6 @@ def _table_records(
             line, start = start, reader.line_num + 1
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # blank line
-            _check_one_row(name, line, row, sep)
             if len(row) != len(cols):
                 raise InputError(
                     f"{name}: line {line}: {len(row)} fields; expected {len(cols)} like the header"
@@ -341,20 +340,6 @@ def describe_csv_error(e: csv.Error) -> str:
     if "expected after" in msg:
         return f'{msg} (a closing quote must end its field); expected "text" or text without quotes'
     return msg
-
-
-def _check_one_row(name: str, line: int, row: list[str], sep: str) -> None:
-    """A quoted field may hold a line break (a multi-line note) but not lines that look like
-    rows (holding the separator): those are records an unclosed quote swallowed."""
-    for field in row:
-        if "\n" in field or "\r" in field:
-            rest = field.splitlines()[1:]
-            if any(sep in piece for piece in rest):
-                raise InputError(
-                    f"{name}: line {line}: a quoted field runs over {len(rest)} more line(s) "
-                    "that look like rows (an unclosed quote?); expected each quote closed on "
-                    "its line"
-                )
 
 
 def _check_unique(name: str, cols: list[str], read: Iterable[int]) -> None:
