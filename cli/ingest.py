@@ -85,7 +85,8 @@ def ingest_command(
                 f"{name}: warning: id {rid} names {short(seq)} here but {short(first)} in an "
                 "earlier record"
                 + (f" (and {more} more id(s) like it)" if more else "")
-                + f"; both are kept, and exports give the later sequence a suffixed id ({rid}_2)"
+                + "; both are kept (exports give each sequence one id, suffixed _2, _3, ... where "
+                "two share one)"
             )
         if report.unproposed:
             ids = ", ".join(report.unproposed[:5]) + (", ..." if len(report.unproposed) > 5 else "")

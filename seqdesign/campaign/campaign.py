@@ -25,7 +25,13 @@ from seqdesign.alphabet import Alphabet, get_alphabet
 from seqdesign.campaign.ledger import LEDGER_NAME, SCHEMA_VERSION, connect, now, transaction
 from seqdesign.campaign.settings import split_objective
 from seqdesign.errors import ConfigError, InputError
-from seqdesign.io.labeled import decode, describe_csv_error, read_measurements, sniff_format
+from seqdesign.io.labeled import (
+    UNCLOSED_QUOTE,
+    decode,
+    read_measurements,
+    sniff_format,
+    unclosed_quote_line,
+)
 from seqdesign.io.records import short
 
 ROUNDS_DIR = "rounds"
@@ -47,8 +53,8 @@ class IngestReport:
         unmeasured: records with no value (their sequences and ids are stored without a
             measurement, so no round reuses the ids).
         id_clashes: ``(id, earlier sequence, this sequence)`` for each record whose id (not a
-            proposal's) an earlier record, of this file or an earlier one, gave to another
-            sequence; both are stored, and ``export`` lists both under the id.
+            proposal's) an earlier file gave to another sequence; both are stored, and exports
+            give each sequence one id (see ``status.sequence_ids``).
         ignored: columns (FASTA: header keys) of the file that are not objectives of the
             campaign, in file order: neither read nor stored.
         repeated: measured records each of whose values equals, to 6 significant digits (the
@@ -102,7 +108,7 @@ class Campaign:
             conn.close()
             if has:
                 raise ConfigError(f"{root} already holds a campaign ({path}); choose a new folder")
-        rounds = sorted((root / ROUNDS_DIR).glob("round_*")) if (root / ROUNDS_DIR).is_dir() else []
+        rounds = sorted((root / ROUNDS_DIR).glob("round_[0-9][0-9][0-9]*.*"))
         if rounds:
             raise ConfigError(
                 f"{root} holds round files of an earlier campaign ({rounds[0]}) but no ledger "
@@ -232,6 +238,44 @@ class Campaign:
         ).fetchall()
         return {r[0] for r in rows}
 
+    def sequence_ids(self) -> dict[int, str]:
+        """Sequence row id -> one id per sequence, unique in the campaign (what exports write).
+
+        A proposed sequence keeps its proposal's id. Every other sequence, in the order of its
+        first record (measured or listed without a value), takes that record's id, or when an
+        earlier sequence already holds it, ``<id>_2`` (``_3``, ...: the first free); one with
+        no record is ``seq<N>``. Later ingests never change an id given out: they only add
+        sequences after the earlier ones.
+        """
+        conn = self.conn
+        out = {
+            int(sid): str(pid) for pid, sid in conn.execute("SELECT id, sequence_id FROM proposals")
+        }
+        taken = set(out.values())
+        rows = conn.execute(
+            """
+            SELECT sequence_id, record_id FROM (
+                SELECT sequence_id, record_id, source_id, record_no FROM measurements
+                UNION ALL SELECT sequence_id, record_id, source_id, record_no FROM listed
+            ) ORDER BY source_id, record_no
+            """
+        )
+        first: dict[int, str] = {}
+        for sid, rid in rows:
+            first.setdefault(int(sid), str(rid))
+        everyone = [int(r[0]) for r in conn.execute("SELECT id FROM sequences ORDER BY id")]
+        in_order = list(first) + [sid for sid in everyone if sid not in first]
+        for sid in in_order:
+            if sid in out:
+                continue
+            want = first.get(sid, f"seq{sid}")
+            rid, k = want, 2
+            while rid in taken:
+                rid, k = f"{want}_{k}", k + 1
+            taken.add(rid)
+            out[sid] = rid
+        return out
+
     def next_round(self) -> int:
         row = self.conn.execute("SELECT COALESCE(MAX(idx), 0) FROM rounds").fetchone()
         return int(row[0]) + 1
@@ -298,6 +342,12 @@ class Campaign:
             )
             source_id = cur.lastrowid
             named = self._outside_ids()
+            seq_of = {
+                int(r[0]): str(r[1])
+                for r in self.conn.execute("SELECT id, sequence FROM sequences")
+            }
+            for sid, eid in self.sequence_ids().items():  # and the ids exports gave out
+                named.setdefault(eid, seq_of[sid])
             for no, (rid, seq, values) in enumerate(records, start=1):
                 seq_id, new = self._sequence_id(seq, t)
                 report.new_sequences += new
@@ -394,16 +444,15 @@ def _fill_sequences(name: str, text: str, proposals: dict[str, str]) -> str:
         return text
     sep = "\t" if fmt == "tsv" else ","
     # read as read_measurements reads it, so quoted free text (a, "b, c") keeps its fields
-    reader = csv.reader(
-        io.StringIO(text.lstrip("\ufeff")), delimiter=sep, skipinitialspace=True, strict=True
-    )
-    rows: list[list[str]] = []
+    body = text.lstrip("\ufeff")
+    bad = unclosed_quote_line(body, sep)
+    if bad is not None:
+        raise InputError(f"{name}: line {bad}: {UNCLOSED_QUOTE}")
+    reader = csv.reader(io.StringIO(body), delimiter=sep, skipinitialspace=True)
     try:
-        for row in reader:
-            rows.append(row)
+        rows = list(reader)
     except csv.Error as e:
-        line = reader.line_num if not rows else _line_after(text, rows)
-        raise InputError(f"{name}: line {line}: malformed table: {describe_csv_error(e)}") from None
+        raise InputError(f"{name}: line {reader.line_num}: malformed table: {e}") from None
     if not rows:
         return text
     lower = [c.strip().lower() for c in rows[0]]
@@ -426,8 +475,3 @@ def _fill_sequences(name: str, text: str, proposals: dict[str, str]) -> str:
             )
         writer.writerow([proposals[rid], *row])
     return out.getvalue()
-
-
-def _line_after(text: str, rows: list[list[str]]) -> int:
-    """The line on which the row after ``rows`` (read from the start of ``text``) starts."""
-    return 1 + len(rows) + sum(f.count("\n") for row in rows for f in row)

@@ -107,6 +107,7 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
     round gives their ids to other sequences. Version 1 kept only their sequences, so a ledger
     upgraded from it starts the table empty."""
     conn.execute(_LISTED_V2)
+    conn.execute("CREATE INDEX listed_by_sequence ON listed(sequence_id)")
     conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
 
 
@@ -204,6 +205,8 @@ def _upgrade(conn: sqlite3.Connection, where: str, create: bool) -> None:
         if not create:
             raise InputError(f"{where}: an empty ledger; expected a campaign (run seqdesign init)")
     with transaction(conn):
+        # another process may have upgraded it between the read above and this lock
+        version = schema_version(conn)
         while version < SCHEMA_VERSION:
             step = MIGRATIONS.get(version)
             if step is None:

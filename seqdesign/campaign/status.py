@@ -16,41 +16,8 @@ from seqdesign.multiobjective import hypervolume, non_dominated
 
 
 def sequence_ids(campaign: Campaign) -> dict[int, str]:
-    """Sequence row id -> one id per sequence, unique in the campaign: the proposal's id, else
-    the id of its first record (measured, else listed without a value), else ``seq<N>``.
-
-    Two outside files may give one id to different sequences (ingest warns): the sequence
-    that came later gets ``<id>_2`` (``_3``, ...; the first free), so that exports stay valid
-    input, whose ids are unique per sequence.
-    """
-    rows = campaign.conn.execute(
-        """
-        SELECT s.id AS sid, p.id AS pid,
-               COALESCE(
-                   (SELECT m.record_id FROM measurements m WHERE m.sequence_id = s.id
-                    ORDER BY m.id LIMIT 1),
-                   (SELECT l.record_id FROM listed l WHERE l.sequence_id = s.id
-                    ORDER BY l.source_id, l.record_no LIMIT 1)
-               ) AS rid
-        FROM sequences s LEFT JOIN proposals p ON p.sequence_id = s.id
-        ORDER BY s.id
-        """
-    ).fetchall()
-    wanted = {r["sid"]: r["pid"] or r["rid"] or f"seq{r['sid']}" for r in rows}
-    taken = {r["pid"] for r in rows if r["pid"]}  # proposal ids are unique: they keep theirs
-    every = set(wanted.values())
-    out: dict[int, str] = {}
-    for r in rows:
-        rid = wanted[r["sid"]]
-        if not r["pid"]:
-            if rid in taken:
-                k = 2
-                while f"{rid}_{k}" in taken or f"{rid}_{k}" in every:
-                    k += 1
-                rid = f"{rid}_{k}"
-            taken.add(rid)
-        out[r["sid"]] = rid
-    return out
+    """Sequence row id -> its one id in exports (see :meth:`Campaign.sequence_ids`)."""
+    return campaign.sequence_ids()
 
 
 def sequence_table(campaign: Campaign) -> pd.DataFrame:

@@ -197,7 +197,7 @@ def _fasta_records(
         rid = check_id(parts[0], f"{name}: record {i}")
         where = f"{name}: record {i} ({short(rid)})"
         values: dict[str, float] = {}
-        _check_spacing(where, parts[1:])
+        _check_spacing(where, parts[1:], wanted)
         for token in parts[1:]:
             if "=" not in token:
                 continue  # free text in the description
@@ -229,9 +229,14 @@ def _fasta_records(
     return records, [k for k in labels if k not in objectives]
 
 
-def _check_spacing(where: str, tokens: list[str]) -> None:
+def _check_spacing(where: str, tokens: list[str], wanted: set[str] | None) -> None:
     """``key = 0.5``, ``key =0.5`` and ``key= 0.5`` (a space, or a non-breaking space pasted from
-    a spreadsheet) would read as free text and an empty value: the number would be lost."""
+    a spreadsheet) read as free text and an empty value: the value would be lost.
+
+    With objectives named (``wanted``), any value split from an objective's key is an error,
+    and other keys are free text; with none named (every key is read), a number split from a
+    word is.
+    """
 
     def number(t: str) -> bool:
         try:
@@ -240,19 +245,24 @@ def _check_spacing(where: str, tokens: list[str]) -> None:
             return False
         return True
 
+    def suspect(key: str, val: str) -> bool:
+        if not key or "=" in key or is_annotation(key):
+            return False
+        return key in wanted if wanted is not None else number(val)
+
     for i, token in enumerate(tokens):
         before = tokens[i - 1] if i > 0 else ""
         after = tokens[i + 1] if i + 1 < len(tokens) else ""
         key = val = ""
-        if token == "=" and before and "=" not in before and number(after):
+        if token == "=":
             key, val = before, after
-        elif token.startswith("=") and before and "=" not in before and number(token[1:]):
+        elif token.startswith("="):
             key, val = before, token[1:]
-        elif token.endswith("=") and token.count("=") == 1 and len(token) > 1 and number(after):
+        elif token.endswith("=") and token.count("=") == 1 and "=" not in after:
             key, val = token[:-1], after
-        if key:
+        if val and suspect(key, val):
             raise InputError(
-                f"{where}: a space splits {short(key, 20)!r} from its value {short(val, 20)}; "
+                f"{where}: a space splits {short(key, 20)!r} from its value {short(val, 20)!r}; "
                 f"expected {short(key, 20)}={short(val, 20)} (no space around '=')"
             )
 
@@ -266,7 +276,10 @@ def _table_records(
     line number and lets a row with the wrong number of fields be an error (pandas pads or
     shifts such rows silently).
     """
-    reader = csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True, strict=True)
+    bad = unclosed_quote_line(text, sep)
+    if bad is not None:
+        raise InputError(f"{name}: line {bad}: {UNCLOSED_QUOTE}")
+    reader = csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True)
     start = 1  # the line the row being read starts on
     try:
         header = next(reader, [])
@@ -326,20 +339,33 @@ def _table_records(
             }
             records.append((rid, clean_sequence(row[seq_col], where), values))
     except csv.Error as e:
-        raise InputError(
-            f"{name}: line {start}: malformed table: {describe_csv_error(e)}"
-        ) from None
+        raise InputError(f"{name}: line {start}: malformed table: {e}") from None
     return records, ignored
 
 
-def describe_csv_error(e: csv.Error) -> str:
-    """The csv module's error in a lab's words (both usually mean a stray quote)."""
-    msg = str(e)
-    if "unexpected end of data" in msg:
-        return 'a quoted field starting on this line is never closed; expected a closing "'
-    if "expected after" in msg:
-        return f'{msg} (a closing quote must end its field); expected "text" or text without quotes'
-    return msg
+UNCLOSED_QUOTE = 'a quoted field starting on this line is never closed; expected a closing "'
+
+
+def unclosed_quote_line(text: str, sep: str) -> int | None:
+    """The line where a quote that swallows the rows after it opens, else None.
+
+    Read leniently (as :func:`_table_records` reads), an unclosed quote takes every later row
+    into one field without a word. A strict read finds it: it runs to the end of the file (or
+    past the csv module's field limit), or a quote on a later line closes it mid-field. Strict
+    reading alone would also refuse harmless text after a closing quote on the row's own line
+    (``"0.5" ,``, ``"good" binder``), which is read as before.
+    """
+    strict = csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True, strict=True)
+    start = 1
+    try:
+        for _ in strict:
+            start = strict.line_num + 1
+    except csv.Error as e:
+        msg = str(e)
+        if "unexpected end of data" in msg or "field larger than field limit" in msg:
+            return start
+        return start if strict.line_num > start else None
+    return None
 
 
 def _check_unique(name: str, cols: list[str], read: Iterable[int]) -> None:

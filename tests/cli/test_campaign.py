@@ -403,7 +403,8 @@ def test_an_outside_id_given_to_another_sequence_is_kept_with_a_warning(
     assert res.exit_code == 0, res.stderr
     assert (
         "b.fasta: warning: id well_A1 names TTGTACGA here but ACGTACGA in an earlier record; "
-        "both are kept, and exports give the later sequence a suffixed id (well_A1_2)"
+        "both are kept (exports give each sequence one id, suffixed _2, _3, ... where two "
+        "share one)"
     ) in res.stderr
     res = cli("export", campaign, "--format", "csv", "-o", "-")
     header, *lines = res.stdout.strip().splitlines()

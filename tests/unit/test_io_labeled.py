@@ -344,12 +344,12 @@ def test_a_text_column_without_objectives_suggests_naming_them():
         (
             "f.csv",
             'sequence,y\n"ACGT,1\nACGA,2\n',
-            "f.csv: line 2: malformed table: a quoted field starting on this line is never closed",
+            "f.csv: line 2: a quoted field starting on this line is never closed",
         ),
-        (
+        (  # closed by a later quote mid-field: the rows between were swallowed
             "f.csv",
-            'sequence,y,note\nACGT,1,0\nACGA,2,"0" then\n',
-            r"f.csv: line 3: malformed table: ',' expected after '\"' \(a closing quote",
+            'sequence,y,note\nACGT,1,0\nACGA,2,"5\nACGC,3,0\nACCC,4,"0"\n',
+            "f.csv: line 3: a quoted field starting on this line is never closed",
         ),
         ("f.fasta", ">a y = 1\nACGT\n", r"f.fasta: record 1 \(a\): a space splits 'y' from its"),
         ("f.fasta", ">a y =1\nACGT\n", r"f.fasta: record 1 \(a\): a space splits 'y' from its"),
@@ -360,6 +360,13 @@ def test_a_text_column_without_objectives_suggests_naming_them():
 def test_malformed_input_raises_input_error_naming_file_and_record(name, text, pattern):
     with pytest.raises(InputError, match=pattern):
         read_labeled(name, text=text)
+
+
+def test_an_unclosed_quote_in_a_large_file_names_its_line():
+    rows = "".join(f"A{'CGT'[i % 3]}GT,{i},ok\n" for i in range(6000))
+    text = 'sequence,y,note\nACGT,1,"never closed\n' + rows
+    with pytest.raises(InputError, match="f.csv: line 2: a quoted field starting on this line"):
+        read_labeled("f.csv", text=text)
 
 
 def test_multi_line_notes_and_equals_signs_in_free_text_are_read():
@@ -373,6 +380,18 @@ def test_multi_line_notes_and_equals_signs_in_free_text_are_read():
         "f.fasta", text=">a y=1 note = fine, ratio = high\nACGT\n>b y=\nACGA\n", objectives=["y"]
     )
     assert ds.sequences == ["ACGT", "ACGA"] and ds.labels[0, 0] == 1.0
+    # a note over lines with commas, text after a closing quote, a space after it
+    text = 'sequence,y,note\nACGT,"1" ,"low yield,\nrepeat, plate 2"\nACGA,2,"good" binder \n'
+    ds, _ = read_labeled("f.csv", text=text, objectives=["y"])
+    assert ds.sequences == ["ACGT", "ACGA"] and list(ds.labels[:, 0]) == [1.0, 2.0]
+    with pytest.raises(
+        InputError, match=r"f.fasta: record 1 \(a\): a space splits 'y' from its value '0,5'"
+    ):
+        read_labeled("f.fasta", text=">a y= 0,5\nACGT\n", objectives=["y"])
+    # '=' after keys that are not objectives is free text
+    text = ">a y=0.5 Kd = 3.2 nM pH= 7.4 note: ratio 1 = 2\nACGT\n"
+    ds, _ = read_labeled("f.fasta", text=text, objectives=["y"])
+    assert ds.labels[0, 0] == 0.5
 
 
 def test_huge_fasta_header_is_rejected():

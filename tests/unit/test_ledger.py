@@ -119,6 +119,22 @@ def test_migrations_run_in_order_and_roll_back_on_failure(tmp_path, monkeypatch)
     conn.close()
 
 
+def test_an_upgrade_another_process_finished_first_is_not_run_twice(tmp_path, monkeypatch):
+    c = make(tmp_path)
+    c.close()
+    real = ledger_mod.schema_version
+    calls = []
+
+    def stale(conn):  # the first read sees version 1; another process upgrades before BEGIN
+        calls.append(1)
+        return 1 if len(calls) == 1 else real(conn)
+
+    monkeypatch.setattr(ledger_mod, "schema_version", stale)
+    conn = connect(c.root / LEDGER_NAME)  # no "table listed already exists"
+    assert real(conn) == SCHEMA_VERSION and len(calls) == 2
+    conn.close()
+
+
 def test_a_missing_migration_or_a_newer_ledger_is_refused(tmp_path, monkeypatch):
     c = make(tmp_path)
     c.close()
@@ -145,6 +161,8 @@ def test_an_emptied_ledger_is_named_and_its_round_files_are_not_overwritten(tmp_
     with pytest.raises(ConfigError, match="holds round files of an earlier campaign"):
         Campaign.create(c.root, init_settings("dna", ["binding"], 0, length=4))
     assert c.round_path(1, ".fasta").read_text() == ">sd_r1_0001\nACGT\n"
+    c.round_path(1, ".fasta").rename(c.root / "rounds" / "round_notes.txt")  # not a round file
+    Campaign.create(c.root, init_settings("dna", ["binding"], 0, length=4)).close()
 
 
 def test_foreign_and_damaged_databases_are_refused(tmp_path):
@@ -252,6 +270,27 @@ def test_ids_given_to_another_sequence_are_reported_per_record(tmp_path):
     rep = c.ingest("three.csv", b"id,sequence,binding\nx,AAAT,\na,CCCC,3\n")
     assert rep.id_clashes == [("x", "AAAA", "AAAT"), ("a", "ACGT", "CCCC")]
     assert count(c, "measurements") == 5 and count(c, "listed") == 2  # everything kept
+
+
+def test_export_ids_are_unique_and_never_change_once_given(tmp_path):
+    from seqdesign.campaign.status import sequence_table
+
+    c = make(tmp_path)
+
+    def ids() -> dict[str, str]:
+        t = sequence_table(c)
+        assert t["id"].is_unique
+        return dict(zip(t["sequence"], t["id"]))
+
+    c.ingest("1.csv", b"id,sequence,binding\nA,AAAA,1\nX,TTTT,\n")
+    c.ingest("2.csv", b"id,sequence,binding\nA,CCCC,2\n")
+    assert ids() == {"AAAA": "A", "TTTT": "X", "CCCC": "A_2"}
+    # a file using the suffixed id for a third sequence: warned, and CCCC keeps A_2
+    rep = c.ingest("3.csv", b"id,sequence,binding\nA_2,GGGG,3\nA,TTTT,4\n")
+    assert rep.id_clashes == [("A_2", "CCCC", "GGGG"), ("A", "AAAA", "TTTT")]
+    assert ids() == {"AAAA": "A", "TTTT": "X", "CCCC": "A_2", "GGGG": "A_2_2"}
+    _fake_round(c, 1, ["ACGT"])
+    assert ids()["ACGT"] == "sd_r1_0001"
 
 
 def test_proposal_ids_are_matched_to_their_sequences(tmp_path):
