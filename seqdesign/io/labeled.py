@@ -362,8 +362,11 @@ def unclosed_quote_line(text: str, sep: str) -> int | None:
             start = strict.line_num + 1
     except csv.Error as e:
         msg = str(e)
-        if "unexpected end of data" in msg or "field larger than field limit" in msg:
+        if "unexpected end of data" in msg:
             return start
+        if "field larger than field limit" in msg:  # a long value, or a quote never closed
+            lines = text.splitlines()
+            return start if start <= len(lines) and '"' in lines[start - 1] else None
         return start if strict.line_num > start else None
     return None
 
