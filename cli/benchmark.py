@@ -148,15 +148,22 @@ def benchmark_command(
         )
         tasks = bm.resolve_tasks(spec.tasks, registry)
         chosen = bm.check_methods(methods.split(",") if methods is not None else spec.methods)
+        from seqdesign.generators import VECTOR_GENERATORS
         from seqdesign.generators.exhaustive import check_enumerable
 
         # fail fast, before any process starts: unknown oracle, missing extra, and a space that
         # the exhaustive method cannot list
         multi: dict[str, Any] = {}  # the oracles of several objectives: their fronts are written
+        several = [m for m in chosen if m == "mogfn" or bm.METHODS[m] in VECTOR_GENERATORS]
         for t in tasks:
             oracle = get_oracle(t)
             if "exhaustive" in chosen:
                 check_enumerable(oracle.space)
+            if several and len(oracle.objectives) == 1:
+                raise ConfigError(
+                    f"--methods {', '.join(several)}: need several objectives; task {t} has one "
+                    "(use gfn, gfn-scratch or gfn-edit there)"
+                )
             if len(oracle.objectives) > 1:
                 multi[t] = oracle
         jobs_list = bm.make_jobs(

@@ -273,6 +273,16 @@ def settings_from_options(
     """Round settings: the budget preset, then the --config table, then the flags."""
     from seqdesign.config import build_settings
 
+    table = dict(table)
+    if "device" in table:  # the config's device, unless --device names one
+        raw = table.pop("device")
+        try:
+            given = DeviceChoice(raw)
+        except ValueError:
+            choices = ", ".join(c.value for c in DeviceChoice)
+            raise ConfigError(f"{source}: device = {raw!r}: expected one of {choices}") from None
+        if device is DeviceChoice.auto:
+            device = given
     return build_settings(
         budget.value,
         table,

@@ -144,14 +144,18 @@ def check_seed(seed: int, where: str = "--seed", ledger: bool = False) -> None:
 
 def load_toml(path: str | Path) -> dict[str, Any]:
     try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
+        data = Path(path).read_bytes()
     except OSError as e:
         raise ConfigError(f"{path}: cannot read the config: {e.strerror or e}") from None
+    try:
+        loaded = tomllib.loads(data.decode("utf-8-sig"))  # a BOM, as some editors save
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not valid TOML: expected UTF-8 text") from None
+    if "constraints" in loaded and not isinstance(loaded["constraints"], dict):
+        raise ConfigError(f"{path}: [constraints] must be a table")
+    return loaded
 
 
 def build_settings(

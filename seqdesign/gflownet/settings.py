@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,10 +131,13 @@ class GFlowNetSettings:
                 self.policy != "transformer" or (self.heads >= 1 and self.hidden % self.heads == 0),
                 f"hidden ({self.hidden}) must be a multiple of heads ({self.heads})",
             ),
-            (self.lr > 0 and self.lr_logz > 0, "lr and lr_logz must be > 0"),
+            (
+                0 < self.lr < math.inf and 0 < self.lr_logz < math.inf,
+                f"lr and lr_logz must be finite and > 0, got {self.lr} and {self.lr_logz}",
+            ),
             (self.batch_size >= 2, f"batch_size must be >= 2, got {self.batch_size}"),
             (0.0 <= self.gamma < 1.0, f"gamma must be in [0, 1), got {self.gamma}"),
-            (self.beta > 0, f"beta must be > 0, got {self.beta}"),
+            (0 < self.beta < math.inf, f"beta must be finite and > 0, got {self.beta}"),
             (0.0 <= self.beta_ramp <= 1.0, f"beta_ramp must be in [0, 1], got {self.beta_ramp}"),
             (0.0 < self.r_min < 1.0, f"r_min must be in (0, 1), got {self.r_min}"),
             (
@@ -143,8 +147,8 @@ class GFlowNetSettings:
             ),
             (0.0 <= self.epsilon <= 1.0, f"epsilon must be in [0, 1], got {self.epsilon}"),
             (
-                self.temperature > 0 and self.train_temperature > 0,
-                "temperature and train_temperature must be > 0",
+                0 < self.temperature < math.inf and 0 < self.train_temperature < math.inf,
+                "temperature and train_temperature must be finite and > 0",
             ),
             (self.steps >= 1, f"steps must be >= 1, got {self.steps}"),
             (self.subtb_lambda > 0, f"subtb_lambda must be > 0, got {self.subtb_lambda}"),

@@ -23,6 +23,7 @@ they read.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -76,8 +77,12 @@ class ProxySettings:
         for name in ("hidden", "layers", "batch_size", "max_steps", "patience", "eval_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"proxy.{name} must be >= 1, got {getattr(self, name)}")
-        if not self.lr > 0:
-            raise ConfigError(f"proxy.lr must be > 0, got {self.lr}")
+        if not 0 < self.lr < math.inf:
+            raise ConfigError(f"proxy.lr must be finite and > 0, got {self.lr}")
+        if not 0 <= self.weight_decay < math.inf:
+            raise ConfigError(
+                f"proxy.weight_decay must be finite and >= 0, got {self.weight_decay}"
+            )
 
 
 @dataclass(frozen=True)

@@ -144,6 +144,11 @@ def test_oracle_and_export_refuse_folders_and_their_inputs(tmp_path, cli, assert
         ((), b"seed = -4\n", "seed = -4: expected an integer"),
         ((), b'objective = ["binding", 3]\n', "expected a list of 'NAME[:max|:min]' strings"),
         ((), bytes(range(256)), "not valid TOML: expected UTF-8 text"),
+        ((), b"constraints = 5\n", "c.toml: [constraints] must be a table"),
+        ((), b"[proxy]\nweight_decay = -1\n", "proxy.weight_decay must be finite and >= 0"),
+        ((), b"[proxy]\nweight_decay = nan\n", "proxy.weight_decay must be finite and >= 0"),
+        ((), b"[gflownet]\nlr = inf\n", "lr and lr_logz must be finite and > 0"),
+        ((), b'device = "tpu"\n', "c.toml: device = 'tpu': expected one of auto, cpu, cuda"),
     ],
 )
 def test_round_options_out_of_range_are_user_errors(
@@ -155,6 +160,25 @@ def test_round_options_out_of_range_are_user_errors(
         (tmp_path / "c.toml").write_bytes(config)
         args += ["--config", tmp_path / "c.toml"]
     assert_user_error(cli(*args), out, mention)
+
+
+def test_a_config_saved_with_a_byte_order_mark_is_read(tmp_path, cli, tf_csv):
+    cfg = tmp_path / "bom.toml"
+    cfg.write_bytes(b"\xef\xbb\xbfkappa = 0.5\r\n")
+    out = tmp_path / "p.fasta"
+    res = cli("round", tf_csv, "-o", out, "-n", 3, *ROUND, "--config", cfg, "-q")
+    assert res.exit_code == 0, res.stderr
+    assert "kappa = 0.5" in out.with_suffix(".settings.toml").read_text()
+
+
+def test_benchmark_refuses_a_method_of_several_objectives_on_a_task_of_one(
+    tmp_path, cli, assert_user_error
+):
+    out = tmp_path / "bx"
+    res = cli("benchmark", "--task", "tiny", "--methods", "random,mogfn", "--seeds", 1,
+              "--out-dir", out)  # fmt: skip
+    assert_user_error(res, None, "--methods mogfn: need several objectives; task tfbind8")
+    assert not out.exists()
 
 
 def test_simulate_asking_for_more_than_the_space_is_refused_before_work(
