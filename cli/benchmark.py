@@ -154,14 +154,14 @@ def benchmark_command(
         # fail fast, before any process starts: unknown oracle, missing extra, and a space that
         # the exhaustive method cannot list
         multi: dict[str, Any] = {}  # the oracles of several objectives: their fronts are written
-        several = [m for m in chosen if m == "mogfn" or bm.METHODS[m] in VECTOR_GENERATORS]
+        vector_methods = [m for m in chosen if m == "mogfn" or bm.METHODS[m] in VECTOR_GENERATORS]
         for t in tasks:
             oracle = get_oracle(t)
             if "exhaustive" in chosen:
                 check_enumerable(oracle.space)
-            if several and len(oracle.objectives) == 1:
+            if vector_methods and len(oracle.objectives) == 1:
                 raise ConfigError(
-                    f"--methods {', '.join(several)}: need several objectives; task {t} has one "
+                    f"--methods {', '.join(vector_methods)}: need several objectives; task {t} has one "
                     "(use gfn, gfn-scratch or gfn-edit there)"
                 )
             if len(oracle.objectives) > 1:
