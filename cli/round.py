@@ -382,6 +382,11 @@ def round_command(
             "input": name,
             "round": rnd,
         }
+        # the alphabet and lengths given (not those inferred from the data, which the next
+        # round's data may widen), so the file passed back as --config designs the same space
+        given = {"alphabet": alphabet, "length": length, "min_length": min_length}
+        given["max_length"] = max_length
+        record.update({k: v for k, v in given.items() if v is not None})
         used = objectives or [Objective(k) for k in dataset.objectives]
         if not any(":" in o.name for o in used):  # a name with ':' would not read back
             # the objectives and their directions, so the file passed back as --config models

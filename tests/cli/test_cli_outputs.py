@@ -99,6 +99,21 @@ def test_settings_passed_back_as_config_may_be_rewritten(tmp_path, run_round, cl
     assert out.read_bytes() == first  # the same settings, the same seed: the same proposals
 
 
+def test_settings_passed_back_keep_the_alphabet_and_lengths_given(tmp_path, cli, tf_csv):
+    out, again = tmp_path / "p.fasta", tmp_path / "q.fasta"
+    args = ["-n", 3, "--seed", 0, *ROUND, "--alphabet", "protein", "--min-length", 7]
+    res = cli("round", tf_csv, "-o", out, *args, "--max-length", 9, "-q")
+    assert res.exit_code == 0, res.stderr
+    text = out.with_suffix(".settings.toml").read_text()
+    assert 'alphabet = "protein"' in text and "min_length = 7" in text and "max_length = 9" in text
+    res = cli("round", tf_csv, "-o", again, "-n", 3, "--config", out.with_suffix(".settings.toml"))
+    assert res.exit_code == 0, res.stderr
+    assert again.read_bytes() == out.read_bytes()
+    # lengths inferred from the data are not pinned: the next round's data may differ
+    res = cli("round", tf_csv, "-o", out, "-n", 3, *ROUND, "-q")
+    assert res.exit_code == 0 and "length" not in out.with_suffix(".settings.toml").read_text()
+
+
 def test_a_parent_named_in_the_config_is_an_input(
     tmp_path, cli, small_config, assert_user_error, tf_csv
 ):
