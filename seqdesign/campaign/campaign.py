@@ -54,7 +54,7 @@ class IngestReport:
             measurement, so no round reuses the ids).
         id_clashes: ``(id, earlier sequence, this sequence)`` for each record whose id (not a
             proposal's) an earlier file gave to another sequence; both are stored, and exports
-            give each sequence one id (see ``status.sequence_ids``).
+            give each sequence one id (see :meth:`Campaign.sequence_ids`).
         ignored: columns (FASTA: header keys) of the file that are not objectives of the
             campaign, in file order: neither read nor stored.
         repeated: measured records each of whose values equals, to 6 significant digits (the
