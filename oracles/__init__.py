@@ -32,7 +32,7 @@ from seqdesign.oracles.ngrams import SOURCE as _NGRAM_SOURCE
 from seqdesign.oracles.rna_binding import RNABindingOracle
 from seqdesign.oracles.tf_binding import SOURCE as _TF_SOURCE
 from seqdesign.oracles.tf_binding import TFBindingOracle, shipped_tfs
-from seqdesign.oracles.tf_pair import PAIRS, TFPairOracle
+from seqdesign.oracles.tf_pair import TFPairOracle, all_pairs
 
 __all__ = [
     "AMPOracle",
@@ -262,7 +262,7 @@ def _pair_factory(a: str, b: str) -> Callable[[], Oracle]:
 
 
 def _register_tf_pairs() -> None:
-    for a, b in PAIRS:
+    for a, b in all_pairs():
         info = OracleInfo(
             name=f"tfpair-{a}-{b}",
             alphabet=DNA.name,
