@@ -247,12 +247,12 @@ class Campaign:
         no record is ``seq<N>``. Later ingests never change an id given out: they only add
         sequences after the earlier ones.
         """
-        conn = self.conn
-        out = {
-            int(sid): str(pid) for pid, sid in conn.execute("SELECT id, sequence_id FROM proposals")
-        }
-        taken = set(out.values())
-        rows = conn.execute(
+        return self._sequence_ids(self._records_in_order())
+
+    def _records_in_order(self) -> list[tuple[int, str]]:
+        """``(sequence row id, record id)`` of every ingested record, measured (once per
+        objective) or listed without a value, in ingest order."""
+        rows = self.conn.execute(
             """
             SELECT sequence_id, record_id FROM (
                 SELECT sequence_id, record_id, source_id, record_no FROM measurements
@@ -260,9 +260,18 @@ class Campaign:
             ) ORDER BY source_id, record_no
             """
         )
+        return [(int(sid), str(rid)) for sid, rid in rows]
+
+    def _sequence_ids(self, records: list[tuple[int, str]]) -> dict[int, str]:
+        """:meth:`sequence_ids` from :meth:`_records_in_order`'s rows."""
+        conn = self.conn
+        out = {
+            int(sid): str(pid) for pid, sid in conn.execute("SELECT id, sequence_id FROM proposals")
+        }
+        taken = set(out.values())
         first: dict[int, str] = {}
-        for sid, rid in rows:
-            first.setdefault(int(sid), str(rid))
+        for sid, rid in records:
+            first.setdefault(sid, rid)
         everyone = [int(r[0]) for r in conn.execute("SELECT id FROM sequences ORDER BY id")]
         in_order = list(first) + [sid for sid in everyone if sid not in first]
         for sid in in_order:
@@ -341,12 +350,18 @@ class Campaign:
                 (name, digest, len(records), t),
             )
             source_id = cur.lastrowid
-            named = self._outside_ids()
+            # id -> the sequence it named first: each record's id that is not a proposal's,
+            # then the ids exports gave out
             seq_of = {
                 int(r[0]): str(r[1])
                 for r in self.conn.execute("SELECT id, sequence FROM sequences")
             }
-            for sid, eid in self.sequence_ids().items():  # and the ids exports gave out
+            before = self._records_in_order()
+            named: dict[str, str] = {}
+            for sid, rid in before:
+                if rid not in proposals:
+                    named.setdefault(rid, seq_of[sid])
+            for sid, eid in self._sequence_ids(before).items():
                 named.setdefault(eid, seq_of[sid])
             for no, (rid, seq, values) in enumerate(records, start=1):
                 seq_id, new = self._sequence_id(seq, t)
@@ -389,21 +404,6 @@ class Campaign:
                 report.repeated += repeats
         report.records = len(records)
         return report
-
-    def _outside_ids(self) -> dict[str, str]:
-        """Record id -> the sequence of its first record, for the ids of ingested records that
-        are not proposals' (measured or listed)."""
-        rows = self.conn.execute(
-            """
-            SELECT r.record_id, s.sequence FROM (
-                SELECT record_id, sequence_id, source_id, record_no FROM measurements
-                UNION ALL SELECT record_id, sequence_id, source_id, record_no FROM listed
-            ) r JOIN sequences s ON s.id = r.sequence_id
-            WHERE r.record_id NOT IN (SELECT id FROM proposals)
-            ORDER BY r.source_id DESC, r.record_no DESC
-            """
-        ).fetchall()
-        return {rid: seq for rid, seq in rows}  # the last row written wins: the first record
 
     def _sequence_id(self, seq: str, t: str) -> tuple[int, int]:
         """(row id, 1 if it was added now else 0) of ``seq`` in the sequences table."""

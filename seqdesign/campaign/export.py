@@ -7,7 +7,7 @@ import math
 import pandas as pd
 
 from seqdesign.campaign.campaign import Campaign
-from seqdesign.campaign.status import sequence_ids, sequence_table
+from seqdesign.campaign.status import sequence_table
 from seqdesign.errors import ConfigError
 from seqdesign.io.output import write_fasta_records
 
@@ -59,8 +59,8 @@ MEASUREMENT_COLUMNS = [
 
 def measurements_table(campaign: Campaign) -> pd.DataFrame:
     """One row per measurement, in ingest order, with :data:`MEASUREMENT_COLUMNS`: ``id`` is
-    the sequence's (:func:`sequence_ids`), ``record_id`` the id its file gave it."""
-    ids = sequence_ids(campaign)
+    the sequence's (:meth:`Campaign.sequence_ids`), ``record_id`` the id its file gave it."""
+    ids = campaign.sequence_ids()
     rows = campaign.conn.execute(
         """
         SELECT m.sequence_id, s.sequence, m.objective, m.value, m.replicate,

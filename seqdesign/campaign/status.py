@@ -15,15 +15,10 @@ from seqdesign.moacquisition import EHVI_REF_MARGIN, MultiObjectiveAcquisition
 from seqdesign.multiobjective import hypervolume, non_dominated
 
 
-def sequence_ids(campaign: Campaign) -> dict[int, str]:
-    """Sequence row id -> its one id in exports (see :meth:`Campaign.sequence_ids`)."""
-    return campaign.sequence_ids()
-
-
 def sequence_table(campaign: Campaign) -> pd.DataFrame:
     """One row per sequence the campaign knows.
 
-    Columns: ``id`` (:func:`sequence_ids`), ``sequence``, ``round`` (0 when
+    Columns: ``id`` (:meth:`Campaign.sequence_ids`), ``sequence``, ``round`` (0 when
     no round proposed it), ``rank``, ``proxy_mean``, ``proxy_std``, ``acquisition``, then per
     objective ``<name>`` (mean of the replicates, NaN when not measured), ``<name>_n`` (replicates)
     and ``pred_<name>`` (the proxy's prediction when a round proposed it).
@@ -42,7 +37,7 @@ def sequence_table(campaign: Campaign) -> pd.DataFrame:
         "GROUP BY sequence_id, objective"
     ).fetchall()
     means = {(sid, obj): (mean, count) for sid, obj, mean, count in values}
-    ids = sequence_ids(campaign)
+    ids = campaign.sequence_ids()
     out = []
     for r in rows:
         preds = json.loads(r["predictions"]) if r["predictions"] else {}
