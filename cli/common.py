@@ -117,7 +117,11 @@ AcquisitionOpt = Annotated[
     ),
 ]
 KappaOpt = Annotated[
-    float | None, typer.Option("--kappa", help="UCB weight on the ensemble std [default: 0.1].")
+    float | None,
+    typer.Option(
+        "--kappa",
+        help="UCB weight on the ensemble std [default: 0.1; 0.5 with several objectives].",
+    ),
 ]
 
 

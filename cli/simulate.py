@@ -162,7 +162,7 @@ def simulate_command(
             atomic_write_text(
                 out_dir / "settings.toml",
                 to_toml(
-                    settings,
+                    settings.for_objectives(orc.n_objectives),
                     {
                         "seed": seed,
                         "version": __version__,

@@ -36,6 +36,12 @@ PROXY_BUDGETS: dict[str, dict[str, Any]] = {
 EVOLUTION_BUDGETS = {"fast": 4_000, "default": 15_000, "thorough": 50_000}
 GENERATORS = ("auto", *NAMES)
 ACQUISITIONS = ("ucb", "ei", "ts", "mean", "ehvi")
+KAPPA_ONE = 0.1
+"""UCB's kappa for one objective unless set: the best one-shot TFBind8 batch (0.1 to 2 hardly
+differ over five rounds; commit ee70854)."""
+KAPPA_SEVERAL = 0.5
+"""UCB's kappa for several objectives unless set: where the proxy ranks one objective poorly
+(FOXC1 binding in the TF pairs), 0.1 let the front stall; see the README's Several objectives."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,9 @@ class RoundSettings:
             ``random``.
         acquisition: ``ucb``, ``ei``, ``ts``, ``mean`` or ``ehvi`` (several objectives only;
             ``ei`` one objective only).
-        kappa: UCB's weight on the (recalibrated) ensemble standard deviation.
+        kappa: UCB's weight on the (recalibrated) ensemble standard deviation; None (the
+            default): :data:`KAPPA_ONE` for one objective, :data:`KAPPA_SEVERAL` for several
+            (:meth:`for_objectives` resolves it; ``run_round`` does).
         oversample: candidates sampled per proposed sequence before selection.
         budget: the named preset the sub-settings started from.
         device: ``cpu`` or ``cuda`` (``auto`` is resolved by the CLI).
@@ -58,7 +66,7 @@ class RoundSettings:
 
     generator: str = "auto"
     acquisition: str = "ucb"
-    kappa: float = 0.1
+    kappa: float | None = None
     oversample: int = 20
     budget: str = "default"
     device: str = "cpu"
@@ -77,7 +85,7 @@ class RoundSettings:
             raise ConfigError(
                 f"acquisition must be one of {', '.join(ACQUISITIONS)}, got {self.acquisition!r}"
             )
-        if not math.isfinite(self.kappa):
+        if self.kappa is not None and not math.isfinite(self.kappa):
             raise ConfigError(f"kappa must be a finite number, got {self.kappa}")
         if self.oversample < 1:
             raise ConfigError(f"oversample must be >= 1, got {self.oversample}")
@@ -88,6 +96,13 @@ class RoundSettings:
         self.gflownet.validate()
         self.selection.validate()
         self.multiobjective.validate()
+
+    def for_objectives(self, objectives: int) -> RoundSettings:
+        """These settings for a round on ``objectives`` objectives: ``kappa`` set when None."""
+        if self.kappa is not None:
+            return self
+        kappa = KAPPA_ONE if objectives == 1 else KAPPA_SEVERAL
+        return dataclasses.replace(self, kappa=kappa)
 
 
 SUB = {
@@ -113,7 +128,7 @@ def _coerce(cls: type, table: dict[str, Any], where: str) -> dict[str, Any]:
         )  # [table].key; file: key
         if isinstance(default, bool) and not isinstance(value, bool):
             raise ConfigError(f"{at}: expected true or false, got {value!r}")
-        if isinstance(default, float):
+        if isinstance(default, float) or fields[key].type == "float | None":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ConfigError(f"{at}: expected a number, got {value!r}")
             value = float(value)
@@ -201,14 +216,15 @@ def build_settings(
 
 
 def to_toml(settings: RoundSettings, extra: dict[str, Any] | None = None) -> str:
-    """The settings as TOML text (``extra`` top-level keys first, e.g. the seed)."""
+    """The settings as TOML text (``extra`` top-level keys first, e.g. the seed); a setting
+    left unset (None: resolved by the round) is left out, so it reads back unset."""
     lines = [f"{k} = {toml_value(v)}" for k, v in (extra or {}).items()]
     subs = []
     for f in dataclasses.fields(settings):
         value = getattr(settings, f.name)
         if dataclasses.is_dataclass(value):
             subs.append((f.name, value))
-        else:
+        elif value is not None:
             lines.append(f"{f.name} = {toml_value(value)}")
     for name, sub in subs:
         lines.append(f"\n[{name}]")

@@ -72,11 +72,14 @@ class RoundResult:
             means among the proposals (1 = on their front).
         proxy_metrics: held-out quality of the proxy (Spearman, coverage, std scale).
         seconds: wall time of the round.
+        settings: the settings it ran with, resolved for its objectives (``kappa`` set); None
+            for a model-free baseline.
     """
 
     table: pd.DataFrame
     proxy_metrics: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    settings: RoundSettings | None = None
 
 
 def _scalar(
@@ -127,6 +130,9 @@ def run_round(
     t0 = time.perf_counter()
     settings.validate()
     objectives = objectives or [Objective(o) for o in dataset.objectives]
+    settings = settings.for_objectives(len(objectives))
+    kappa = settings.kappa
+    assert kappa is not None  # for_objectives set it
     signs = maximizing(objectives)
     seen = set(dataset.sequences) | (exclude or set())
     _check_space(space, seen, n)
@@ -147,7 +153,7 @@ def run_round(
     multi: MultiObjectiveAcquisition | None = None
     if len(objectives) > 1:
         multi = MultiObjectiveAcquisition.from_labels(
-            settings.acquisition, settings.kappa, signs, labels, ts_rng
+            settings.acquisition, kappa, signs, labels, ts_rng
         )
         if multi.kind == "ehvi":  # noisy EHVI: each member's front of its own predictions
             at_measured = proxy.posterior(list(measured.sequences)).samples
@@ -157,9 +163,7 @@ def run_round(
         if multi is not None:
             return multi.score(multi.normalize(proxy.posterior(seqs).samples))
         samples = _scalar(proxy.posterior(seqs).samples, signs, center, scale)
-        return acquire(
-            settings.acquisition, samples, kappa=settings.kappa, incumbent=incumbent, rng=ts_rng
-        )
+        return acquire(settings.acquisition, samples, kappa=kappa, incumbent=incumbent, rng=ts_rng)
 
     def vector_reward(seqs: list[str]) -> np.ndarray:
         assert multi is not None
@@ -270,7 +274,7 @@ def run_round(
         chosen, scores[picks], post, objectives, signs, (center, scale), measured
     )
     table["id"] = proposal_ids(round_index, len(table), taken_ids)
-    return RoundResult(table, dict(proxy.metrics_), time.perf_counter() - t0)
+    return RoundResult(table, dict(proxy.metrics_), time.perf_counter() - t0, settings)
 
 
 def one_strand(

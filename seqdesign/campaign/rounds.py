@@ -165,7 +165,9 @@ def run_campaign_round(
         "objective": list(merged["objective"]),
     }
     texts = proposal_texts(
-        result.table, result.proxy_metrics, to_toml(settings, record) + constraints.to_toml()
+        result.table,
+        result.proxy_metrics,
+        to_toml(result.settings or settings, record) + constraints.to_toml(),
     )
     paths = commit_round(
         campaign, index, seed, n, result.table, result.proxy_metrics, texts, created

@@ -134,6 +134,7 @@ def test_simulate_reports_hypervolume_of_the_true_front(tmp_path, cli, mo_files)
     assert summary["hypervolume"].is_monotonic_increasing  # cumulative over the campaign
     assert (summary["hv_fraction"] <= 1 + 1e-9).all()
     assert "hv_reference = [0.5, 0.5]" in (out / "settings.toml").read_text()
+    assert "\nkappa = 0.5\n" in (out / "settings.toml").read_text()
 
 
 @pytest.mark.parametrize(("pinned", "used"), [(None, "gfn-edit"), ("mogfn-edit", "mogfn-edit")])
@@ -224,6 +225,7 @@ def test_the_settings_sidecar_keeps_the_objectives_and_their_directions(tmp_path
     assert res.exit_code == 0, res.stderr
     settings = first.with_suffix(".settings.toml")
     assert 'objective = ["bind:max", "pax6:min"]' in settings.read_text()
+    assert "\nkappa = 0.5\n" in settings.read_text()  # resolved for two objectives
     # passed back without the flags, the same objectives the same way: the same designs
     res = cli("round", csv, "-o", again, "--config", settings, *common)
     assert res.exit_code == 0, res.stderr

@@ -87,6 +87,7 @@ def test_batch_guarantees_and_files(
     settings = tomllib.loads(out.with_suffix(".settings.toml").read_text())
     assert settings["seed"] == 3 and settings["round"] == 1
     assert settings["generator"] == generator and settings["budget"] == "fast"
+    assert settings["kappa"] == 0.1  # unset: one objective's
     assert settings["proxy"]["max_steps"] == 200  # the --config file was applied
     assert set(settings["proxy_metrics"]) >= {"heldout_spearman", "heldout_coverage_2sd"}
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -6,7 +6,14 @@ import sys
 
 import pytest
 
-from seqdesign.config import RoundSettings, build_settings, load_toml, to_toml
+from seqdesign.config import (
+    KAPPA_ONE,
+    KAPPA_SEVERAL,
+    RoundSettings,
+    build_settings,
+    load_toml,
+    to_toml,
+)
 from seqdesign.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -92,3 +99,23 @@ def test_to_toml_round_trips_through_build_settings():
     table = tomllib.loads(to_toml(s, {"seed": 3}))
     assert table.pop("seed") == 3
     assert build_settings("default", table) == s
+
+
+def test_kappa_unset_resolves_by_the_number_of_objectives():
+    s = build_settings()
+    assert s.kappa is None
+    assert (KAPPA_ONE, KAPPA_SEVERAL) == (0.1, 0.5)
+    assert s.for_objectives(1).kappa == KAPPA_ONE
+    assert s.for_objectives(2).kappa == s.for_objectives(3).kappa == KAPPA_SEVERAL
+    assert s.for_objectives(2).proxy == s.proxy  # nothing else changes
+    pinned = build_settings("default", {"kappa": 0.3})
+    assert pinned.for_objectives(1) is pinned and pinned.for_objectives(2).kappa == 0.3
+    assert build_settings("default", {"kappa": 1}).kappa == 1.0  # an integer reads as a number
+
+
+def test_unset_kappa_is_left_out_of_the_toml_and_reads_back_unset():
+    s = build_settings("fast")
+    text = to_toml(s)
+    assert "kappa" not in text
+    assert build_settings("default", tomllib.loads(text)) == s
+    assert "kappa = 0.5" in to_toml(s.for_objectives(2))
