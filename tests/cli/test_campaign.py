@@ -140,6 +140,7 @@ def test_round_dir_merges_settings_and_excludes(tmp_path, cli, small_config, wri
     toml = tomllib.loads((root / "rounds" / "round_001.settings.toml").read_text())
     assert toml["generator"] == "random" and toml["budget"] == "fast"
     assert toml["objective"] == ["y:min"] and toml["proxy"]["hidden"] == 32
+    assert toml["kappa"] == 0.1  # unset: resolved for one objective
     # the space is now used up: exit 2, and the ledger keeps round 1 only
     res = cli("round", root, "-n", 8, "-q")
     assert res.exit_code == 2 and "fewer than the 8 asked for" in res.stderr
