@@ -392,9 +392,8 @@ def round_command(
             # the objectives and their directions, so the file passed back as --config models
             # the same ones the same way
             record["objective"] = [objective_spec(o.name, o.maximize) for o in used]
-        write_outputs(
-            output, result, to_toml(result.settings or settings, record) + constraints.to_toml()
-        )
+        resolved = settings.for_objectives(len(used))  # the kappa the round used
+        write_outputs(output, result, to_toml(resolved, record) + constraints.to_toml())
         m = result.proxy_metrics
         log.info(
             "proposed %d in %.1f s; proxy held-out spearman %.3f, coverage(±2sd) %.2f%s",

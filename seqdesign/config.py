@@ -57,7 +57,7 @@ class RoundSettings:
             ``ei`` one objective only).
         kappa: UCB's weight on the (recalibrated) ensemble standard deviation; None (the
             default): :data:`KAPPA_ONE` for one objective, :data:`KAPPA_SEVERAL` for several
-            (:meth:`for_objectives` resolves it; ``run_round`` does).
+            (:meth:`for_objectives` resolves it: ``run_round`` and the settings files written).
         oversample: candidates sampled per proposed sequence before selection.
         budget: the named preset the sub-settings started from.
         device: ``cpu`` or ``cuda`` (``auto`` is resolved by the CLI).

@@ -72,14 +72,11 @@ class RoundResult:
             means among the proposals (1 = on their front).
         proxy_metrics: held-out quality of the proxy (Spearman, coverage, std scale).
         seconds: wall time of the round.
-        settings: the settings it ran with, resolved for its objectives (``kappa`` set); None
-            for a model-free baseline.
     """
 
     table: pd.DataFrame
     proxy_metrics: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
-    settings: RoundSettings | None = None
 
 
 def _scalar(
@@ -274,7 +271,7 @@ def run_round(
         chosen, scores[picks], post, objectives, signs, (center, scale), measured
     )
     table["id"] = proposal_ids(round_index, len(table), taken_ids)
-    return RoundResult(table, dict(proxy.metrics_), time.perf_counter() - t0, settings)
+    return RoundResult(table, dict(proxy.metrics_), time.perf_counter() - t0)
 
 
 def one_strand(

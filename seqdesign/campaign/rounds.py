@@ -167,7 +167,7 @@ def run_campaign_round(
     texts = proposal_texts(
         result.table,
         result.proxy_metrics,
-        to_toml(result.settings or settings, record) + constraints.to_toml(),
+        to_toml(settings.for_objectives(len(objectives)), record) + constraints.to_toml(),
     )
     paths = commit_round(
         campaign, index, seed, n, result.table, result.proxy_metrics, texts, created
