@@ -184,7 +184,8 @@ def build_settings(
     flags = {k: v for k, v in (flags or {}).items() if v is not None}
     budget = flags.get("budget", table.get("budget", budget))
     if budget not in BUDGETS:
-        raise ConfigError(f"budget must be one of {', '.join(BUDGETS)}, got {budget!r}")
+        where = "--budget" if "budget" in flags else f"{source}: budget"
+        raise ConfigError(f"{where}: expected one of {', '.join(BUDGETS)}, got {budget!r}")
     subs: dict[str, Any] = {}
     for name, cls in SUB.items():
         sub = table.pop(name, {})
@@ -204,6 +205,10 @@ def build_settings(
             preset = {"queries": EVOLUTION_BUDGETS[budget]}
         subs[name] = cls(**{**preset, **given})
     top = _coerce(RoundSettings, {k: v for k, v in table.items() if k not in ("budget",)}, source)
+    try:  # what the file says, checked before the flags: its errors name the file
+        RoundSettings(**{**top, "budget": budget, **subs}).validate()
+    except ConfigError as e:
+        raise ConfigError(f"{source}: {e}") from None
     top_flags = {k: v for k, v in flags.items() if k not in SUB and k != "budget"}
     merged = {**top, **top_flags, "budget": budget, **subs}
     settings = RoundSettings(**merged)

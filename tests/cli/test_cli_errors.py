@@ -269,9 +269,11 @@ def test_unknown_objective_fasta(tmp_path, run_round, assert_user_error):
         pytest.param(
             "[proxy]\nmax_steps = 'lots'\n", ["bad.toml", "max_steps", "integer"], id="wrong-type"
         ),
-        pytest.param("[proxy]\nmembers = 1\n", ["members"], id="invalid-value"),
-        pytest.param("acquisition = 'pi'\n", ["acquisition"], id="invalid-choice"),
-        pytest.param("[selection]\nmin_distance = -1\n", ["min_distance"], id="negative"),
+        pytest.param("[proxy]\nmembers = 1\n", ["bad.toml: proxy.members"], id="invalid-value"),
+        pytest.param("acquisition = 'pi'\n", ["bad.toml: acquisition"], id="invalid-choice"),
+        pytest.param(
+            "[selection]\nmin_distance = -1\n", ["bad.toml", "min_distance"], id="negative"
+        ),
         pytest.param("kappa = 'x'\n", ["bad.toml: kappa: expected a number"], id="top-level-type"),
     ],
 )

@@ -65,14 +65,23 @@ def test_budget_in_the_toml_file():
         ({"generator": "xx"}, "generator must be"),
         ({"acquisition": "pi"}, "acquisition must be"),
         ({"oversample": 0}, "oversample"),
-        ({"budget": "huge"}, "budget must be"),
+        ({"budget": "huge"}, "budget: expected one of fast, default, thorough"),
         ({"evolution": {"threshold": 2.0}}, "threshold"),
         ({"gflownet": {"not_a_setting": 1}}, "gflownet"),
     ],
 )
 def test_bad_settings_are_config_errors(table, pattern):
-    with pytest.raises(ConfigError, match=pattern):
+    with pytest.raises(ConfigError, match=pattern) as err:
         build_settings("default", table, source="my.toml")
+    assert str(err.value).startswith("my.toml")  # the error names the file
+
+
+def test_a_bad_flag_is_not_blamed_on_the_file():
+    with pytest.raises(ConfigError, match="kappa must be a finite number") as err:
+        build_settings("default", {"kappa": 0.3}, {"kappa": float("nan")}, source="my.toml")
+    assert "my.toml" not in str(err.value)
+    with pytest.raises(ConfigError, match="^--budget: expected one of"):
+        build_settings("default", {}, {"budget": "huge"}, source="my.toml")
 
 
 @pytest.mark.parametrize(
