@@ -83,7 +83,8 @@ def main() -> None:
         "(`[proxy] kmer_dims`); presets run at an earlier commit used the one-hot alone. On DNA "
         "the proxy is fit with and without reverse-complement invariance, keeping the better "
         "held-out fit, since commit dc7c206 (`[proxy] symmetry`); DNA presets run before it "
-        "read one strand\n"
+        "read one strand. With several objectives the per-objective UCB of `mogfn` and `nsga2` "
+        "uses kappa 0.5 since commit dd9333c (0.1 before, and still 0.1 with one objective)\n"
     )
     for name in presets:
         folder = root / name
