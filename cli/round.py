@@ -388,10 +388,9 @@ def round_command(
         given["max_length"] = max_length
         record.update({k: v for k, v in given.items() if v is not None})
         used = objectives or [Objective(k) for k in dataset.objectives]
-        if not any(":" in o.name for o in used):  # a name with ':' would not read back
-            # the objectives and their directions, so the file passed back as --config models
-            # the same ones the same way
-            record["objective"] = [objective_spec(o.name, o.maximize) for o in used]
+        # the objectives and their directions, so the file passed back as --config models the
+        # same ones the same way
+        record["objective"] = [objective_spec(o.name, o.maximize) for o in used]
         resolved = settings.for_objectives(len(used))  # the kappa the round used
         write_outputs(output, result, to_toml(resolved, record) + constraints.to_toml())
         m = result.proxy_metrics

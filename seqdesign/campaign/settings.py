@@ -28,10 +28,14 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 def split_objective(spec: str) -> tuple[str, bool]:
     """``NAME[:max|:min]`` -> ``(name, maximize)``, any name (a CSV column may hold spaces).
 
+    The direction follows the last ``:``, so a column named ``tox:min`` is ``tox:min:max``.
+
     Raises:
         ConfigError: no name, or a direction other than ``max`` and ``min``.
     """
-    name, colon, direction = spec.partition(":")
+    name, colon, direction = spec.rpartition(":")
+    if not colon:
+        name, direction = spec, ""
     if not name or direction not in ("", "max", "min") or (colon and not direction):
         raise ConfigError(f"--objective {spec!r}: expected NAME, NAME:max or NAME:min")
     return name, direction != "min"

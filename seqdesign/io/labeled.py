@@ -307,9 +307,16 @@ def _table_records(
                     f"{', '.join(short(c, 20) for c in cols)}"
                 )
             if missing and not partial:
+                colon = next((cols[j] for j in label_cols if ":" in cols[j]), None)
                 raise InputError(
                     f"{name}: line 1: objective column {short(missing[0])!r} not found; the "
                     f"columns are {', '.join(short(c, 20) for c in cols)}"
+                    + (
+                        f" (a name holding ':' takes its direction after it: --objective "
+                        f"'{short(colon)}:max')"
+                        if colon
+                        else ""
+                    )
                 )
             value_cols = [cols.index(o) for o in objectives if o in labels]
         # the columns read must be unique; repeated names among ignored ones are harmless

@@ -242,6 +242,33 @@ def test_every_labeled_column_is_an_objective_by_default_and_objective_selects(
     assert "pred_stability" in cols and "pred_activity" not in cols
 
 
+def test_a_column_named_with_a_colon_takes_its_direction_after_it(
+    tmp_path, run_round, tf_labeled, assert_user_error
+):
+    seqs, y = tf_labeled
+    rows = [["sequence", "tox:min"]] + [[q, str(v)] for q, v in zip(seqs, y)]
+    src = tmp_path / "tox.csv"
+    src.write_text(table_text(rows, ","))
+    out = tmp_path / "out.fasta"
+    assert_user_error(
+        run_round(src, out, 4, "--objective", "tox:min"),
+        out,
+        "tox.csv: line 1: objective column 'tox' not found",
+        "--objective 'tox:min:max'",
+    )
+    res = run_round(src, out, 4, "--objective", "tox:min:min")
+    assert res.exit_code == 0, res.stderr
+    settings = out.with_suffix(".settings.toml")
+    assert 'objective = ["tox:min:min"]' in settings.read_text()
+    table = pd.read_csv(out.with_suffix(".csv"))
+    assert "pred_tox:min" in table.columns
+    # the settings file passed back reads the same objective, minimized
+    again = tmp_path / "again.fasta"
+    res = run_round(src, again, 4, "--config", settings)
+    assert res.exit_code == 0, res.stderr
+    assert again.read_text() == out.read_text()
+
+
 def test_objective_reads_only_the_named_columns_and_logs_the_rest(
     tmp_path, run_round, read_fasta, assert_user_error
 ):

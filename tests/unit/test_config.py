@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from seqdesign.campaign.settings import objective_spec, split_objective
 from seqdesign.config import (
     KAPPA_ONE,
     KAPPA_SEVERAL,
@@ -128,3 +129,24 @@ def test_unset_kappa_is_left_out_of_the_toml_and_reads_back_unset():
     assert "kappa" not in text
     assert build_settings("default", tomllib.loads(text)) == s
     assert "kappa = 0.5" in to_toml(s.for_objectives(2))
+
+
+@pytest.mark.parametrize(
+    "spec,parsed",
+    [
+        ("y", ("y", True)),
+        ("y:min", ("y", False)),
+        ("cell count:max", ("cell count", True)),
+        ("tox:min:max", ("tox:min", True)),
+        ("act:24h:min", ("act:24h", False)),
+    ],
+)
+def test_objective_spec_direction_follows_the_last_colon_and_reads_back(spec, parsed):
+    assert split_objective(spec) == parsed
+    assert split_objective(objective_spec(*parsed)) == parsed
+
+
+@pytest.mark.parametrize("spec", ["", ":max", "y:", "y:up", "tox:min:", "a:b"])
+def test_malformed_objective_spec_is_a_config_error(spec):
+    with pytest.raises(ConfigError, match="expected NAME, NAME:max or NAME:min"):
+        split_objective(spec)
